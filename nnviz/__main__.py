@@ -1,0 +1,5 @@
+"""``python -m nnviz``: the same as the ``nnviz`` command."""
+
+from nnviz.cli import main
+
+raise SystemExit(main())
