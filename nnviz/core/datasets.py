@@ -14,6 +14,7 @@ whose message names the file or folder and says what is wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.client
 import os
@@ -618,7 +619,8 @@ def _load_folder(spec: DatasetSpec, folder: Path) -> Dataset:
     paths = _locate(spec, folder)[0]
     key = _cache_key(spec, paths)
     if key in _cache:
-        return _cache[key]
+        # The same files may be reached through another (symlinked) folder.
+        return dataclasses.replace(_cache[key], folder=folder)
     for role, path in paths.items():
         file = spec.files[role]
         if path.name == file.name and (problem := _file_problem(path, file)):
