@@ -87,9 +87,8 @@ def preprocess_drawing(image: NDArray[Any]) -> NDArray[np.float32]:
         has values outside [0, 1].
     """
     pixels = np.asarray(image)
-    row_peak, col_peak = _checked_peaks(pixels)
-    rows = np.flatnonzero(row_peak > INK_THRESHOLD)
-    cols = np.flatnonzero(col_peak > INK_THRESHOLD)
+    ink_rows, ink_cols = _ink_rows_and_cols(pixels)
+    rows, cols = np.flatnonzero(ink_rows), np.flatnonzero(ink_cols)
     field = np.zeros((FIELD_SIZE, FIELD_SIZE), dtype=np.float32)
     if rows.size == 0 or cols.size == 0:
         return field
@@ -133,30 +132,32 @@ def center_of_mass(image: NDArray[Any]) -> tuple[float, float]:
     return row, col
 
 
-def _checked_peaks(pixels: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Validate the drawing; return the per-row and per-column maxima in [0, 1].
+def _ink_rows_and_cols(pixels: NDArray[Any]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Validate the drawing; return which rows and which columns hold ink."""
+    _check_drawing(pixels)
+    # Compare in the input's own units: uint8 v is ink when v / 255 > threshold.
+    if pixels.dtype == np.uint8:
+        ink = pixels > math.floor(INK_THRESHOLD * 255)  # (rows, cols)
+    else:
+        ink = pixels > INK_THRESHOLD
+    return ink.any(axis=1), ink.any(axis=0)
 
-    Works on the small peak vectors so that the full image is only read by
-    the two max reductions (and one min for floats).
-    """
+
+def _check_drawing(pixels: NDArray[Any]) -> None:
+    """Raise ConfigError unless `pixels` is a 2-D uint8, or float image in [0, 1]."""
     if pixels.ndim != 2:
         raise ConfigError(
             f"drawing must be a 2-D grayscale array (rows, cols), got shape {pixels.shape}"
         )
     if pixels.dtype != np.uint8 and pixels.dtype.kind != "f":
         raise ConfigError(f"drawing must be float in [0, 1] or uint8, got dtype {pixels.dtype}")
-    if pixels.size == 0:
-        return np.zeros(pixels.shape[0]), np.zeros(pixels.shape[1])
-    row_peak = pixels.max(axis=1).astype(np.float64)  # (rows,), NaN if a row has one
-    col_peak = pixels.max(axis=0).astype(np.float64)  # (cols,)
-    if pixels.dtype == np.uint8:
-        return row_peak / 255.0, col_peak / 255.0
-    if np.isnan(row_peak).any():
+    if pixels.dtype == np.uint8 or pixels.size == 0:
+        return
+    low, high = float(pixels.min()), float(pixels.max())  # NaN propagates to both
+    if math.isnan(high):
         raise ConfigError("drawing contains NaN values")
-    low, high = float(pixels.min()), float(row_peak.max())
     if low < 0.0 or high > 1.0:
         raise ConfigError(f"drawing values must lie in [0, 1], found range [{low}, {high}]")
-    return row_peak, col_peak
 
 
 def _unit_float32(pixels: NDArray[Any]) -> NDArray[np.float32]:
