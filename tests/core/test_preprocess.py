@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import functools
-import gzip
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nnviz.core.errors import ConfigError
+from nnviz.core.idx import read_images
 from nnviz.core.preprocess import COM_TARGET, center_of_mass, preprocess_drawing
 
-TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
 
-
-def _mnist_dir() -> Path:
-    """The MNIST folder: $NNVIZ_TEST_DATA (or its mnist/), else shared/ beside the repo."""
-    env = os.environ.get("NNVIZ_TEST_DATA")
-    candidates = [Path(env), Path(env) / "mnist"] if env else []
-    candidates.append(Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist")
-    for folder in candidates:
-        if (folder / TEST_IMAGES).is_file():
-            return folder
-    pytest.fail(
-        f"MNIST test data not found: no {TEST_IMAGES} in any of "
-        f"{[str(c) for c in candidates]}; set NNVIZ_TEST_DATA to the MNIST folder"
-    )
-
-
-@functools.cache
-def _mnist_test_digits() -> np.ndarray:
+@pytest.fixture(scope="module")
+def digits(mnist_dir: Path) -> np.ndarray:
     """All 10,000 MNIST test digits, (10000, 28, 28) float32 in [0, 1]."""
-    raw = gzip.decompress((_mnist_dir() / TEST_IMAGES).read_bytes())
-    pixels = np.frombuffer(raw, dtype=np.uint8, offset=16)
+    pixels = read_images(mnist_dir / "t10k-images-idx3-ubyte.gz")
     return pixels.reshape(-1, 28, 28).astype(np.float32) / 255.0
 
 
@@ -76,9 +58,15 @@ def _upscale_bilinear(digit: np.ndarray, k: int) -> np.ndarray:
     return interp @ digit @ interp.T
 
 
-def _round_trip(upscale, count: int = 500, canvas: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """Blow up real digits by 3..10, paste at random, pre-process; return (MAD, corr)."""
-    digits = _mnist_test_digits()
+def _round_trip(
+    digits: np.ndarray, upscale: Callable[[np.ndarray, int], np.ndarray], count: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blow up real digits by 3..10, paste at random on 400x400, pre-process.
+
+    Returns the mean absolute pixel difference and the Pearson correlation with
+    the original digit, one value per digit.
+    """
+    canvas = 400
     rng = np.random.default_rng(2024)
     mads, corrs = [], []
     for index in rng.choice(len(digits), size=count, replace=False):
@@ -200,30 +188,28 @@ def test_fine_pattern_is_averaged_not_aliased() -> None:
 # --- real MNIST digits ----------------------------------------------------------------
 
 
-def test_mnist_centre_of_mass_convention_matches_com_target() -> None:
-    digits = _mnist_test_digits()
+def test_mnist_centre_of_mass_convention_matches_com_target(digits: np.ndarray) -> None:
     centres = np.array([center_of_mass(d) for d in digits[:2000]])
     assert centres.mean(axis=0) == pytest.approx((COM_TARGET, COM_TARGET), abs=0.05)
     # Whole-pixel placement: every centre is within half a pixel of the target.
     assert np.abs(centres - COM_TARGET).max() <= 0.5 + 1e-6
 
 
-def test_mnist_digit_is_a_fixed_point() -> None:
-    digits = _mnist_test_digits()[:300]
-    outs = np.array([preprocess_drawing(d) for d in digits])
-    exact = np.abs(outs - digits).max(axis=(1, 2)) < 1e-5
+def test_mnist_digit_is_a_fixed_point(digits: np.ndarray) -> None:
+    outs = np.array([preprocess_drawing(d) for d in digits[:300]])
+    exact = np.abs(outs - digits[:300]).max(axis=(1, 2)) < 1e-5
     assert exact.mean() >= 0.97  # measured: all 300 here, 9,980 of all 10,000 test digits
 
 
-def test_round_trip_of_nearest_upscaled_digits_is_exact() -> None:
-    mads, corrs = _round_trip(_upscale_nearest)
+def test_round_trip_of_nearest_upscaled_digits_is_exact(digits: np.ndarray) -> None:
+    mads, corrs = _round_trip(digits, _upscale_nearest)
     # Measured: every one of the 500 digits came back to within float round-off.
     assert (mads < 1e-4).mean() >= 0.98
     assert np.median(corrs) > 0.999
 
 
-def test_round_trip_of_bilinear_upscaled_digits_is_close() -> None:
-    mads, corrs = _round_trip(_upscale_bilinear)
+def test_round_trip_of_bilinear_upscaled_digits_is_close(digits: np.ndarray) -> None:
+    mads, corrs = _round_trip(digits, _upscale_bilinear)
     # Measured: mean MAD 0.034, median correlation 0.967. Blurred edges grow the ink box
     # a little and can move the whole-pixel placement by one pixel, hence not exact.
     assert mads.mean() < 0.045
