@@ -20,6 +20,7 @@ import http.client
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -524,15 +525,18 @@ def _stream(url: str, out: BinaryIO, file: DatasetFile, transfer: _Transfer) -> 
 
 
 def _open_url(url: str, timeout: float) -> http.client.HTTPResponse:
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise _MirrorFailure(url, "not an http or https URL")
     request = urllib.request.Request(url, headers={"User-Agent": f"nnviz/{__version__}"})
     try:
         response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
+        exc.close()
         raise _MirrorFailure(url, f"HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
         unreachable = isinstance(exc.reason, OSError)
         raise _MirrorFailure(url, _describe(exc.reason), unreachable) from exc
-    except (http.client.HTTPException, OSError) as exc:
+    except (http.client.HTTPException, OSError, ValueError) as exc:
         raise _MirrorFailure(url, _describe(exc), isinstance(exc, TimeoutError)) from exc
     return response
 
@@ -620,14 +624,8 @@ def _load_folder(spec: DatasetSpec, folder: Path) -> Dataset:
     key = _cache_key(spec, paths)
     if key in _cache:
         # The same files may be reached through another (symlinked) folder.
-        return dataclasses.replace(_cache[key], folder=folder)
-    for role, path in paths.items():
-        file = spec.files[role]
-        if path.name == file.name and (problem := _file_problem(path, file)):
-            raise DataError(
-                f"{path}: {problem}: not the published {spec.title} file"
-                " (it is damaged or belongs to another data set)"
-            )
+        return dataclasses.replace(_cache[key], spec=spec, folder=folder)
+    _check_published(spec, folder, paths)
     classes = len(spec.class_names)
     train_x, train_y = _load_pair(paths["train_images"], paths["train_labels"], classes)
     test_x, test_y = _load_pair(paths["test_images"], paths["test_labels"], classes)
@@ -636,6 +634,18 @@ def _load_folder(spec: DatasetSpec, folder: Path) -> Dataset:
         del _cache[next(iter(_cache))]
     _cache[key] = dataset
     return dataset
+
+
+def _check_published(spec: DatasetSpec, folder: Path, paths: Mapping[str, Path]) -> None:
+    """Refuse a ``.gz`` file whose size or checksum is not the published one."""
+    for role, path in paths.items():
+        file = spec.files[role]
+        if path.name == file.name and (problem := _file_problem(path, file)):
+            hint = "; delete it to download it again" if folder == default_data_dir(spec) else ""
+            raise DataError(
+                f"{path}: {problem}: not the published {spec.title} file"
+                f" (it is damaged or belongs to another data set){hint}"
+            )
 
 
 def _cache_key(spec: DatasetSpec, paths: Mapping[str, Path]) -> tuple[object, ...]:

@@ -104,6 +104,15 @@ def test_files_of_another_data_set_are_refused(mnist_dir: Path) -> None:
     assert message.startswith(str(mnist_dir))
 
 
+def test_damaged_file_in_the_cache(mnist_dir: Path) -> None:
+    cache = linked_copy(mnist_dir, default_data_dir(MNIST), NAMES[:3])
+    (cache / NAMES[3]).write_bytes((mnist_dir / NAMES[2]).read_bytes())
+    with pytest.raises(DataError) as caught:
+        load_mnist()
+    assert str(caught.value).startswith(f"{cache / NAMES[3]}: size is 1648877 bytes")
+    assert str(caught.value).endswith("delete it to download it again")
+
+
 def test_count_mismatch_names_both_files(tmp_path: Path, write_idx: WriteIdx) -> None:
     rng = np.random.default_rng(0)
     folder = tmp_path / "mismatch"

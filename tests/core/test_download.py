@@ -173,6 +173,21 @@ def test_offline(closed_port_url: str, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_one_mirror_answered_so_not_offline(
+    server: str, closed_port_url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(DownloadError) as caught:
+        download(MNIST, tmp_path, mirrors=[closed_port_url, server + "missing/"], roles=LABELS)
+    assert "Connection refused" in str(caught.value) and "HTTP 404" in str(caught.value)
+    assert "offline" not in str(caught.value)
+
+
+def test_only_http_mirrors(tmp_path: Path, mnist_dir: Path) -> None:
+    with pytest.raises(DownloadError) as caught:
+        download(MNIST, tmp_path, mirrors=[mnist_dir.as_uri() + "/"], roles=["test_labels"])
+    assert f"{mnist_dir.as_uri()}/{NAMES[3]}: not an http or https URL" in str(caught.value)
+
+
 def test_timeout(server: str, tmp_path: Path) -> None:
     start = time.perf_counter()
     with pytest.raises(DownloadError, match=r"hang/t10k-labels-idx1-ubyte\.gz: timed out"):
