@@ -1,0 +1,1 @@
+"""nnviz.core: the NumPy library under nnviz (no Qt)."""

@@ -1,0 +1,139 @@
+"""Measurements behind ``nnviz bench``: our trainer against a plain NumPy loop.
+
+The reference is the straightforward vectorised implementation of the same
+network and step that anyone would write first (gather the mini-batch, three
+matrix products, sigmoid via ``np.exp``, backpropagation, update). Both run
+from the same parameters over the same mini-batches, interleaved in short
+rounds so that a busy machine slows them alike; the figures are medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from nnviz.core.network import Network
+from nnviz.core.preprocess import preprocess_drawing
+from nnviz.core.trainer import TrainConfig, Trainer
+
+Array = npt.NDArray[Any]
+
+
+class ReferenceSGD:
+    """The plain vectorised loop: sigmoid layers, quadratic cost, plain SGD.
+
+    It mirrors Nielsen's ``network.py`` with the per-example loop replaced by
+    matrix products, and the 3Blue1Brown cost (sum of squares, so the output
+    error is ``2 (a - y)``).
+    """
+
+    def __init__(self, net: Network, x: Array, y: Array, eta: float, batch_size: int) -> None:
+        self.weights = [w.astype(np.float32) for w in net.weights]
+        self.biases = [b.astype(np.float32) for b in net.biases]
+        self.x, self.y = x, y
+        self.eta, self.batch_size = eta, batch_size
+        self.eye = np.eye(net.sizes[-1], dtype=np.float32)
+
+    def step(self, idx: Array) -> float:
+        """One mini-batch SGD step on the examples ``idx``; returns the mean cost."""
+        x, y = self.x[idx], self.eye[self.y[idx]]
+        activations = [x]
+        for w, b in zip(self.weights, self.biases, strict=True):
+            activations.append(1.0 / (1.0 + np.exp(-(activations[-1] @ w + b))))
+        a = activations[-1]
+        cost = float(np.sum((a - y) ** 2)) / len(idx)
+        delta = 2.0 * (a - y) * a * (1.0 - a) / len(idx)
+        for l in range(len(self.weights) - 1, -1, -1):
+            nabla_w = activations[l].T @ delta
+            nabla_b = delta.sum(axis=0)
+            if l > 0:
+                a_prev = activations[l]
+                delta = (delta @ self.weights[l].T) * a_prev * (1.0 - a_prev)
+            self.weights[l] -= self.eta * nabla_w
+            self.biases[l] -= self.eta * nabla_b
+        return cost
+
+
+@dataclass(frozen=True)
+class TrainingSpeed:
+    """Samples per second of our trainer and the reference at one batch size."""
+
+    batch_size: int
+    nnviz: float
+    reference: float
+    agreement: float
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster nnviz is than the reference."""
+        return self.nnviz / self.reference
+
+
+def _rate(run: Callable[[], None], samples: int) -> float:
+    start = time.perf_counter()
+    run()
+    return samples / (time.perf_counter() - start)
+
+
+def training_speed(
+    x: Array, y: Array, batch_size: int, steps: int = 2000, rounds: int = 7
+) -> TrainingSpeed:
+    """Median training speed of nnviz and the reference, measured interleaved.
+
+    Both start from the same 784-16-16-10 classic network (sigmoid, quadratic
+    cost, N(0, 1), learning rate 3.0) and see the same mini-batches in the
+    same order. ``agreement`` is the largest parameter difference after the
+    first 100 steps: near float32 rounding, it shows that both do the same
+    arithmetic (SGD at this learning rate is chaotic, so rounding differences
+    grow over thousands of steps).
+    """
+    net = Network((x.shape[1], 16, 16, 10))
+    eta = 3.0
+    reference = ReferenceSGD(net, x, y, eta, batch_size)
+    trainer = Trainer(net, x, y, TrainConfig(learning_rate=eta, batch_size=batch_size))
+    ours: list[float] = []
+    theirs: list[float] = []
+    agreement = float("nan")
+    for round_ in range(rounds):
+        batches = trainer.upcoming_batches(100 if round_ == 0 else steps)
+        n = len(batches)
+
+        def run_reference(batches: list[Array] = batches) -> None:
+            with np.errstate(over="ignore"):  # exp(-z) overflows to inf harmlessly
+                for idx in batches:
+                    reference.step(idx)
+
+        theirs.append(_rate(run_reference, n * batch_size))
+        ours.append(_rate(lambda n=n: trainer.step(n), n * batch_size))
+        if round_ == 0:
+            agreement = _max_difference(reference, net)
+            ours.pop(), theirs.pop()  # a warm-up round
+    return TrainingSpeed(
+        batch_size, statistics.median(ours), statistics.median(theirs), agreement
+    )
+
+
+def _max_difference(reference: ReferenceSGD, net: Network) -> float:
+    pairs = zip(reference.weights + reference.biases, net.weights + net.biases, strict=True)
+    return max(float(np.max(np.abs(a - b))) for a, b in pairs)
+
+
+def classify_latency(net: Network, image: Array, repeats: int = 300) -> float:
+    """Median seconds to pre-process one drawing and run it through ``net``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        net.output(preprocess_drawing(image).reshape(1, -1))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def as_dict(speed: TrainingSpeed) -> dict[str, float]:
+    """A JSON-ready dictionary of a :class:`TrainingSpeed`, with its ratio."""
+    return {**asdict(speed), "ratio": speed.ratio}
