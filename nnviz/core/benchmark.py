@@ -137,3 +137,52 @@ def classify_latency(net: Network, image: Array, repeats: int = 300) -> float:
 def as_dict(speed: TrainingSpeed) -> dict[str, float]:
     """A JSON-ready dictionary of a :class:`TrainingSpeed`, with its ratio."""
     return {**asdict(speed), "ratio": speed.ratio}
+
+
+def sample_drawing(image: Array, size: int = 280) -> Array:
+    """A 28x28 digit blown up onto a ``size``-pixel canvas, like a mouse drawing."""
+    factor = size // 28
+    return np.kron(image.reshape(28, 28), np.ones((factor, factor), dtype=np.float32))
+
+
+def run_all(
+    data: Any, quick: bool = False, progress: Callable[[str], object] | None = None
+) -> dict[str, Any]:
+    """Every core measurement of ``nnviz bench``, as a JSON-ready dictionary."""
+    say = progress or (lambda _message: None)
+    rounds = 3 if quick else 7
+    results: dict[str, Any] = {"training": []}
+    for batch_size, steps in ((10, 2000), (100, 200)):
+        say(f"measuring training at batch size {batch_size} ...")
+        speed = training_speed(data.train_x, data.train_y, batch_size, steps, rounds)
+        results["training"].append(as_dict(speed))
+    say("measuring classification of one drawing ...")
+    net = Network()
+    canvas = sample_drawing(data.test_x[0])
+    latency = classify_latency(net, canvas)
+    results["classify"] = {"canvas": list(canvas.shape), "milliseconds": latency * 1e3}
+    return results
+
+
+def format_results(results: dict[str, Any]) -> str:
+    """The figures of :func:`run_all` as a readable table."""
+    lines = ["training speed (samples/s, 784-16-16-10 classic, median of interleaved rounds)"]
+    lines.append(f"{'batch':>7} {'nnviz':>10} {'plain NumPy':>12} {'ratio':>7} {'epoch':>8}")
+    for row in results["training"]:
+        epoch = 60000 / row["nnviz"]
+        lines.append(
+            f"{row['batch_size']:>7} {row['nnviz']:>10,.0f} {row['reference']:>12,.0f} "
+            f"{row['ratio']:>6.2f}x {epoch:>7.2f}s"
+        )
+    agreement = max(row["agreement"] for row in results["training"])
+    lines.append(f"same arithmetic: parameters agree to {agreement:.1e} after 100 steps")
+    c = results["classify"]
+    lines.append(
+        f"classify one drawing ({c['canvas'][0]}x{c['canvas'][1]} canvas, pre-process "
+        f"+ forward): {c['milliseconds']:.3f} ms"
+    )
+    for key, block in results.items():
+        if key not in ("training", "classify") and isinstance(block, dict):
+            lines.append(f"{key}:")
+            lines.extend(f"  {name}: {value}" for name, value in block.items())
+    return "\n".join(lines)

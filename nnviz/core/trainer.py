@@ -206,10 +206,11 @@ class Trainer:
         return self.config
 
     def _set_decay_mask(self) -> None:
-        self._decay[...] = 0.0
-        for l, w in enumerate(self.net.weights):
-            start = self.net.offsets[l]
-            self._decay[start : start + w.size] = self.config.weight_decay
+        net = self.net
+        for l, block in enumerate(net.blocks):
+            mask = self._decay[net.offsets[l] : net.offsets[l + 1]].reshape(block.shape)
+            mask[:, :-1] = self.config.weight_decay  # weights
+            mask[:, -1] = 0.0  # biases
 
     @property
     def steps_per_epoch(self) -> int:

@@ -1,0 +1,98 @@
+"""Named training set-ups: the lessons' ``classic`` and a ``modern`` one.
+
+A preset fixes how the network is built (activation, cost, initialisation)
+and how it is trained (:class:`~nnviz.core.trainer.TrainConfig`). Explicit
+settings override a preset's (``preset.network(activation="relu")``,
+``preset.train_config(learning_rate=0.1)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nnviz.core.errors import ConfigError
+from nnviz.core.network import Network
+from nnviz.core.trainer import TrainConfig
+
+DEFAULT_SIZES: tuple[int, ...] = (784, 16, 16, 10)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A network recipe plus its optimiser settings."""
+
+    name: str
+    description: str
+    activation: str
+    cost: str
+    init: str
+    config: TrainConfig
+
+    def network(
+        self,
+        sizes: Sequence[int] = DEFAULT_SIZES,
+        seed: int | None = None,
+        activation: str | None = None,
+        cost: str | None = None,
+        init: str | None = None,
+    ) -> Network:
+        """A freshly initialised network; ``None`` arguments take the preset's value."""
+        return Network(
+            sizes,
+            activation=activation or self.activation,
+            cost=cost or self.cost,
+            seed=self.config.seed if seed is None else seed,
+            init=init or self.init,
+        )
+
+    def train_config(self, **overrides: Any) -> TrainConfig:
+        """The preset's :class:`TrainConfig` with ``overrides`` (``None`` values ignored)."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(self.config, **changes)
+
+
+CLASSIC = Preset(
+    name="classic",
+    description=(
+        "The lessons' and Nielsen's set-up: sigmoid neurons, the quadratic cost, "
+        "N(0, 1) initialisation, plain SGD, learning rate 3.0, mini-batches of 10."
+    ),
+    activation="sigmoid",
+    cost="quadratic",
+    init="normal",
+    config=TrainConfig(learning_rate=3.0, batch_size=10, epochs=30),
+)
+
+MODERN = Preset(
+    name="modern",
+    description=(
+        "Sigmoid hidden neurons, softmax outputs with cross-entropy, scaled "
+        "initialisation, momentum 0.9, cosine learning-rate decay."
+    ),
+    activation="sigmoid",
+    cost="cross_entropy",
+    init="scaled",
+    config=TrainConfig(
+        learning_rate=0.05,
+        batch_size=32,
+        momentum=0.9,
+        weight_decay=1e-4,
+        schedule="cosine",
+        epochs=30,
+    ),
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (CLASSIC, MODERN)}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; a clear error names the known ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}"
+        ) from None
