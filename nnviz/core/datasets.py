@@ -1,11 +1,12 @@
-"""Data sets: where their files live, checking them, downloading them, loading them.
+"""Data sets: where their files live, checking them, loading them.
 
 A :class:`DatasetSpec` names the four IDX files of an MNIST-like data set (roles
 ``train_images``, ``train_labels``, ``test_images``, ``test_labels``), their
 published checksums and the mirrors they can be downloaded from. Files are
 looked up in an explicit folder, then ``$NNVIZ_DATA_DIR``, then the user cache
 folder (:func:`user_cache_dir` / ``spec.key``); :func:`load_dataset` downloads
-them into the cache when none is found.
+them into the cache when none is found (:mod:`nnviz.core.download`, whose
+:func:`download` is re-exported here).
 
 Every failure is a :class:`~nnviz.core.errors.DataError` (a
 :class:`~nnviz.core.errors.DownloadError` when no mirror delivered a good file)
@@ -16,24 +17,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import http.client
 import os
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from nnviz import __version__
-from nnviz.core.errors import Cancelled, ConfigError, DataError, DownloadError
-from nnviz.core.fileio import atomic_write
+from nnviz.core.errors import ConfigError, DataError
 from nnviz.core.idx import read_images, read_labels
+
+if TYPE_CHECKING:
+    from nnviz.core.download import download
 
 __all__ = [
     "DATASETS",
@@ -63,7 +61,6 @@ DATA_DIR_ENV = "NNVIZ_DATA_DIR"
 type ProgressCallback = Callable[[str, int, int | None], None]
 """``progress(file_name, bytes_done, bytes_total)``; the total is None when unknown."""
 
-_CHUNK_SIZE = 64 * 1024
 _CACHE_SIZE = 2
 
 
@@ -372,7 +369,12 @@ def _file_problem(path: Path, file: DatasetFile) -> str | None:
                 hasher.update(block)
     except OSError as exc:
         return f"cannot read the file ({exc.strerror or exc})"
-    return _digest_problem(hasher.name, hasher.hexdigest(), file)
+    return _digest_problem(hasher, file)
+
+
+def _published_problem(path: Path, file: DatasetFile) -> str | None:
+    """:func:`_file_problem` for the file as published (``x.gz``); None for ``x``."""
+    return _file_problem(path, file) if path.name == file.name else None
 
 
 def _new_hasher(file: DatasetFile) -> _Hasher | None:
@@ -384,186 +386,13 @@ def _new_hasher(file: DatasetFile) -> _Hasher | None:
     return None
 
 
-def _digest_problem(algorithm: str, digest: str, file: DatasetFile) -> str | None:
-    expected = (file.sha256 if algorithm == "sha256" else file.md5) or ""
+def _digest_problem(hasher: _Hasher, file: DatasetFile) -> str | None:
+    """Why the bytes fed to ``hasher`` (from :func:`_new_hasher`) are not ``file``, or None."""
+    digest = hasher.hexdigest()
+    expected = (file.sha256 if hasher.name == "sha256" else file.md5) or ""
     if digest == expected.lower():
         return None
-    return f"{algorithm} checksum mismatch: {digest}, expected {expected}"
-
-
-# ---------------------------------------------------------------- downloading
-
-
-@dataclass(frozen=True)
-class _Transfer:
-    progress: ProgressCallback | None
-    timeout: float
-    stop: StopFlag | None
-
-
-class _MirrorFailure(Exception):
-    """One mirror did not deliver a good file; ``unreachable`` if it never answered."""
-
-    def __init__(self, url: str, reason: str, unreachable: bool = False) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url, self.reason, self.unreachable = url, reason, unreachable
-
-
-def download(
-    spec: DatasetSpec,
-    folder: str | os.PathLike[str] | None = None,
-    progress: ProgressCallback | None = None,
-    mirrors: Iterable[str] | None = None,
-    timeout: float = 30.0,
-    stop: StopFlag | None = None,
-    roles: Iterable[str] | None = None,
-) -> Path:
-    """Download the missing or damaged files of ``spec`` into ``folder``.
-
-    Each file is tried on every mirror in turn; it is streamed into a temporary
-    file beside its target, its size and checksum are verified, and only then
-    is it renamed into place. A good ``.gz`` file, or a decompressed one, that
-    is already there is kept. ``progress(name, done, total)`` is called per
-    chunk (it restarts from 0 when the next mirror is tried); ``stop.is_set()``
-    is checked per chunk.
-
-    Parameters
-    ----------
-    folder
-        Where to put the files; default :func:`default_data_dir`.
-    mirrors
-        Base URLs ending with ``/`` used instead of ``spec.mirrors``.
-    timeout
-        Seconds to wait for a connection or for data before giving up on a mirror.
-    roles
-        A subset of :data:`ROLES` to download; default all four.
-
-    Returns
-    -------
-    Path
-        The folder.
-
-    Raises
-    ------
-    DownloadError
-        No mirror delivered a good copy of a file; the message names the file
-        and every mirror tried with its reason.
-    Cancelled
-        ``stop`` was set; no partial or temporary file is left behind.
-    DataError
-        The folder cannot be written.
-    """
-    target = Path(folder) if folder is not None else default_data_dir(spec)
-    bases = spec.mirrors if mirrors is None else tuple(mirrors)
-    transfer = _Transfer(progress, timeout, stop)
-    for role in ROLES if roles is None else tuple(roles):
-        if role not in spec.files:
-            raise ConfigError(f"unknown file role {role!r}; expected one of {ROLES}")
-        file = spec.files[role]
-        if _needs_download(target, file):
-            _download_file(spec, file, target / file.name, bases, transfer)
-    return target
-
-
-def _needs_download(folder: Path, file: DatasetFile) -> bool:
-    path = _find_file(folder, file)
-    if path is None:
-        return True
-    return path.name == file.name and _file_problem(path, file) is not None
-
-
-def _download_file(
-    spec: DatasetSpec, file: DatasetFile, dest: Path, bases: tuple[str, ...], transfer: _Transfer
-) -> None:
-    failures: list[_MirrorFailure] = []
-    for base in bases:
-        try:
-            _fetch(base + file.name, dest, file, transfer)
-            return
-        except _MirrorFailure as failure:
-            failures.append(failure)
-    lines = [f"{dest}: could not download {file.name} from any mirror:"]
-    lines += [f"  {failure}" for failure in failures] or ["  (no mirrors to try)"]
-    if failures and all(failure.unreachable for failure in failures):
-        lines.append(
-            "could not reach any mirror: are you offline? You can also point nnviz at a"
-            f" folder holding the {spec.title} files with --data-dir or {DATA_DIR_ENV}"
-        )
-    raise DownloadError("\n".join(lines))
-
-
-def _fetch(url: str, dest: Path, file: DatasetFile, transfer: _Transfer) -> None:
-    """Stream ``url`` into ``dest`` atomically, verifying it before the rename."""
-    _check_stop(transfer.stop, file.name)
-    try:
-        with atomic_write(dest) as out:
-            _stream(url, out, file, transfer)
-    except OSError as exc:
-        # Network errors arrive as _MirrorFailure; an OSError here is local (disk full...).
-        raise DataError(f"{dest}: cannot save the download ({exc.strerror or exc})") from exc
-
-
-def _stream(url: str, out: BinaryIO, file: DatasetFile, transfer: _Transfer) -> None:
-    hasher = _new_hasher(file)
-    done = 0
-    with _open_url(url, transfer.timeout) as response:
-        total = response.length if response.length is not None else file.size
-        _report(transfer, file.name, 0, total)
-        while chunk := _read_chunk(response, url):
-            _check_stop(transfer.stop, file.name)
-            out.write(chunk)
-            if hasher is not None:
-                hasher.update(chunk)
-            done += len(chunk)
-            _report(transfer, file.name, done, total)
-    if total is not None and done < total:
-        raise _MirrorFailure(url, f"the download stopped after {done} of {total} bytes")
-    if file.size is not None and done != file.size:
-        raise _MirrorFailure(url, f"the download has {done} bytes, expected {file.size}")
-    if hasher is not None and (problem := _digest_problem(hasher.name, hasher.hexdigest(), file)):
-        raise _MirrorFailure(url, problem)
-
-
-def _open_url(url: str, timeout: float) -> http.client.HTTPResponse:
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise _MirrorFailure(url, "not an http or https URL")
-    request = urllib.request.Request(url, headers={"User-Agent": f"nnviz/{__version__}"})
-    try:
-        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _MirrorFailure(url, f"HTTP {exc.code} {exc.reason}") from exc
-    except urllib.error.URLError as exc:
-        unreachable = isinstance(exc.reason, OSError)
-        raise _MirrorFailure(url, _describe(exc.reason), unreachable) from exc
-    except (http.client.HTTPException, OSError, ValueError) as exc:
-        raise _MirrorFailure(url, _describe(exc), isinstance(exc, TimeoutError)) from exc
-    return response
-
-
-def _read_chunk(response: http.client.HTTPResponse, url: str) -> bytes:
-    try:
-        return response.read(_CHUNK_SIZE)
-    except (http.client.HTTPException, OSError) as exc:
-        raise _MirrorFailure(url, f"the connection broke off ({_describe(exc)})") from exc
-
-
-def _describe(reason: object) -> str:
-    if isinstance(reason, TimeoutError):
-        return "timed out"
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror
-    return str(reason) or type(reason).__name__
-
-
-def _report(transfer: _Transfer, name: str, done: int, total: int | None) -> None:
-    if transfer.progress is not None:
-        transfer.progress(name, done, total)
-
-
-def _check_stop(stop: StopFlag | None, name: str) -> None:
-    if stop is not None and stop.is_set():
-        raise Cancelled(f"download of {name} cancelled")
+    return f"{hasher.name} checksum mismatch: {digest}, expected {expected}"
 
 
 # ---------------------------------------------------------------- loading
@@ -601,6 +430,8 @@ def load_dataset(
                 f"{default_data_dir(spec)}: no {spec.title} files here and {DATA_DIR_ENV} is"
                 " not set; allow the download, or give a folder holding the files"
             )
+        from nnviz.core.download import download  # it imports this module
+
         found = download(spec, progress=progress, stop=stop)
     return _load_folder(spec, found)
 
@@ -640,7 +471,7 @@ def _check_published(spec: DatasetSpec, folder: Path, paths: Mapping[str, Path])
     """Refuse a ``.gz`` file whose size or checksum is not the published one."""
     for role, path in paths.items():
         file = spec.files[role]
-        if path.name == file.name and (problem := _file_problem(path, file)):
+        if problem := _published_problem(path, file):
             hint = "; delete it to download it again" if folder == default_data_dir(spec) else ""
             raise DataError(
                 f"{path}: {problem}: not the published {spec.title} file"
@@ -674,3 +505,18 @@ def _load_pair(
     pixels.flags.writeable = False
     labels.flags.writeable = False
     return pixels, labels
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        # Keeps `from nnviz.core.datasets import download` working; resolved on first
+        # use because nnviz.core.download imports this module (PEP 562).
+        if name == "download":
+            from nnviz.core.download import download
+
+            return download
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), "download"})
