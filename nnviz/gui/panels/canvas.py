@@ -1,0 +1,352 @@
+"""The Canvas panel: draw a digit and watch the network classify it.
+
+The drawing is pre-processed like MNIST (:func:`nnviz.core.preprocess.
+preprocess_drawing`) and becomes the network input of :class:`AppState`; the
+panel shows that 28x28 input enlarged, ten output bars with the winner
+highlighted, and the prediction in words. A random test digit or uniform
+noise can be shown instead; both appear on the canvas too, so that the
+canvas and the input agree, and drawing on top continues from them. The bars
+follow ``activations_changed``, so during training they use the live weights.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.core.preprocess import FIELD_SIZE, preprocess_drawing
+from nnviz.gui import theme
+from nnviz.gui.panels.canvas_widget import DrawingCanvas, InputPreview
+from nnviz.gui.state import AppState
+
+Array = npt.NDArray[Any]
+
+SIGMOID_TIP = (
+    "Sigmoid outputs, as in the lessons: each is between 0 and 1 on its own,\n"
+    "so they need not sum to 1. The brightest one is the network's answer."
+)
+SOFTMAX_TIP = "Softmax outputs: probabilities of the ten digits, summing to 1."
+DIGIT_TIP = (
+    "Show a random digit of the MNIST test set (10,000 digits the network never\n"
+    "trains on) with its true label. Loads MNIST first if it is not loaded yet."
+)
+NOISE_TIP = (
+    "Uniform random pixels. The network was never told 'none of these',\n"
+    "so it answers anyway, often confidently."
+)
+
+
+class ProbabilityBars(pg.PlotWidget):
+    """Ten output bars, y fixed to 0..1, the winner highlighted with its value."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._values = np.zeros(10, dtype=np.float32)
+        self._bar_colour = QColor(150, 158, 172)
+        self._text_colour = QColor(40, 40, 40)
+        item = self.getPlotItem()
+        item.setMouseEnabled(False, False)
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        # A grid would hide the "0" tick label (pyqtgraph clips labels to the view
+        # when a grid is shown); one dashed line marks the top value, 1.
+        self.top_line = pg.InfiniteLine(pos=1.0, angle=0, movable=False)
+        self.addItem(self.top_line)
+        self.bar_item = pg.BarGraphItem(x=np.arange(10), height=self._values, width=0.72)
+        self.addItem(self.bar_item)
+        self.value_text = pg.TextItem("", anchor=(0.5, 1.0))
+        self.addItem(self.value_text)
+        self.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+        self.setMinimumSize(150, 110)
+        self.getViewBox().sigResized.connect(self._fit_y_range)
+        self.set_count(10)
+
+    def set_count(self, n: int) -> None:
+        """Use ``n`` bars, labelled 0..n-1."""
+        self._values = np.zeros(n, dtype=np.float32)
+        self.getAxis("bottom").setTicks([[(i, str(i)) for i in range(n)]])
+        self.setXRange(-0.6, n - 0.4, padding=0)
+        self._fit_y_range()
+        self.set_values(self._values)
+
+    def _fit_y_range(self) -> None:
+        """Values lie in 0..1; keep ~24 px of headroom above 1 for the printed value."""
+        low, headroom = -0.02, 24.0
+        height = max(self.getViewBox().height(), 3 * headroom)
+        top = (1.0 - headroom * low / height) / (1.0 - headroom / height)
+        self.setYRange(low, top, padding=0)
+
+    def set_axis_label(self, text: str, tooltip: str) -> None:
+        """Name the y axis (``probability`` or ``activation``) and explain it."""
+        self.setLabel("left", text)
+        self.setToolTip(tooltip)
+
+    def set_values(self, values: npt.ArrayLike) -> None:
+        """Show ``values`` (one per bar); the largest is highlighted and printed."""
+        self._values = np.asarray(values, dtype=np.float32).reshape(-1).copy()
+        n = self._values.size
+        winner = int(np.argmax(self._values)) if n else -1
+        brushes = [theme.HIGHLIGHT if i == winner else self._bar_colour for i in range(n)]
+        self.bar_item.setOpts(x=np.arange(n), height=self._values, brushes=brushes, pen=None)
+        self._place_value_text(winner)
+
+    def heights(self) -> npt.NDArray[np.float32]:
+        """The bar heights as drawn (read back from the bar item)."""
+        return np.asarray(self.bar_item.opts["height"], dtype=np.float32)
+
+    def restyle(self, dark: bool) -> None:
+        """Follow the light or dark palette."""
+        background, foreground = theme.plot_colours(dark)
+        self.setBackground(background)
+        for name in ("left", "bottom"):
+            axis = self.getAxis(name)
+            axis.setPen(foreground)
+            axis.setTextPen(foreground)
+        self._bar_colour = QColor(105, 112, 124) if dark else QColor(160, 168, 182)
+        self._text_colour = foreground
+        line = QColor(foreground)
+        line.setAlpha(110)
+        self.top_line.setPen(pg.mkPen(line, width=1, style=Qt.PenStyle.DashLine))
+        self.set_values(self._values)
+
+    def _place_value_text(self, winner: int) -> None:
+        """Print the winner's value just above its bar."""
+        if winner < 0:
+            self.value_text.setText("")
+            return
+        value = float(self._values[winner])
+        self.value_text.setColor(self._text_colour)
+        self.value_text.setText(f"{value:.2f}")
+        self.value_text.setPos(winner, max(value, 0.0) + 0.01)
+
+
+class CanvasPanel(QWidget):
+    """Draw a digit; see the 28x28 input, the ten outputs and the prediction.
+
+    Parameters
+    ----------
+    state
+        The application state; the panel sets its input and renders its outputs.
+    parent
+        The parent widget.
+    seed
+        Seed of the panel's random choices (test digits, noise).
+
+    Signals
+    -------
+    data_needed
+        "Random test digit" was asked for but no data set is loaded; the main
+        window loads MNIST and calls ``state.set_dataset``, then the digit is shown.
+    """
+
+    title = "Canvas"
+    data_needed = Signal()
+
+    def __init__(self, state: AppState, parent: QWidget | None = None, seed: int = 0) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._rng = np.random.default_rng(seed)
+        self._source = "empty"  # "empty", "drawing", "test", "noise", "loading"
+        self._test_index: int | None = None
+        self._setting_input = False
+        self._own_input: Array | None = None  # the last input this panel set
+        self._build()
+        self.canvas.drawing_changed.connect(self._on_drawing_changed)
+        state.activations_changed.connect(self._on_activations_changed)
+        state.network_replaced.connect(self._on_network_replaced)
+        state.appearance_changed.connect(self._restyle)
+        state.dataset_loaded.connect(self._on_dataset_loaded)
+        self._on_network_replaced()
+        self._restyle()
+        self._on_activations_changed()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.canvas = DrawingCanvas(parent=self)
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.preview = InputPreview(FIELD_SIZE, FIELD_SIZE, self)
+        self.bars = ProbabilityBars(self)
+        self.prediction_label = QLabel(self)
+        self.prediction_label.setTextFormat(Qt.TextFormat.RichText)
+        self.info_label = QLabel(self)
+        self.info_label.setWordWrap(True)
+        self.truth_label = QLabel(self)
+        caption = QLabel("what the network sees (28x28)", self)
+        caption.setToolTip("The drawing cropped, scaled to 20x20 and centred, as in MNIST.")
+        self._caption = caption
+
+        summary = QVBoxLayout()
+        for widget in (self.prediction_label, self.info_label, self.truth_label, caption):
+            summary.addWidget(widget)
+        summary.addWidget(self.preview, 1)
+        self._side = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._side.addLayout(summary, 1)
+        self._side.addWidget(self.bars, 1)
+
+        left = QVBoxLayout()
+        left.addWidget(self.canvas, 1)
+        left.addLayout(self._build_buttons())
+        self._main = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._main.addLayout(left, 3)
+        self._main.addLayout(self._side, 2)
+
+    def _build_buttons(self) -> QGridLayout:
+        self.clear_button = QPushButton("Clear", self)
+        self.clear_button.setToolTip("Erase the canvas (the input becomes all zeros).")
+        self.clear_button.clicked.connect(self.clear)
+        self.eraser_button = QPushButton("Eraser", self)
+        self.eraser_button.setCheckable(True)
+        self.eraser_button.setToolTip("Left button erases. The right button always erases.")
+        self.eraser_button.toggled.connect(self.canvas.set_eraser)
+        self.digit_button = QPushButton("Random test digit", self)
+        self.digit_button.setToolTip(DIGIT_TIP)
+        self.digit_button.clicked.connect(self.random_test_digit)
+        self.noise_button = QPushButton("Noise", self)
+        self.noise_button.setToolTip(NOISE_TIP)
+        self.noise_button.clicked.connect(self.noise)
+        grid = QGridLayout()
+        grid.addWidget(self.clear_button, 0, 0)
+        grid.addWidget(self.eraser_button, 0, 1)
+        grid.addWidget(self.digit_button, 1, 0)
+        grid.addWidget(self.noise_button, 1, 1)
+        return grid
+
+    # ------------------------------------------------------------------ public API
+    def clear(self) -> None:
+        """Empty the canvas; the network input becomes all zeros."""
+        self.canvas.clear()
+        self._source = "empty"
+        self._set_input(np.zeros((FIELD_SIZE, FIELD_SIZE), dtype=np.float32), None)
+
+    def random_test_digit(self) -> None:
+        """Show a random MNIST test digit (asks for the data set first if needed)."""
+        dataset = self.state.dataset
+        if dataset is None:
+            self._source = "loading"
+            self._update_text()
+            self.data_needed.emit()
+            return
+        self.show_test_digit(int(self._rng.integers(len(dataset.test_x))))
+
+    def show_test_digit(self, index: int) -> None:
+        """Show test digit ``index`` of the loaded data set, with its true label."""
+        dataset = self.state.dataset
+        if dataset is None:
+            raise RuntimeError("no data set is loaded")
+        digit = np.asarray(dataset.test_x[index], dtype=np.float32).reshape(FIELD_SIZE, -1)
+        self.canvas.set_image(digit)
+        self._source, self._test_index = "test", index
+        self._set_input(digit, int(dataset.test_y[index]))
+
+    def noise(self) -> None:
+        """Show uniform random pixels: the network answers anyway."""
+        pixels = self._rng.random((FIELD_SIZE, FIELD_SIZE), dtype=np.float32)
+        self.canvas.set_image(pixels, smooth=False)
+        self._source = "noise"
+        self._set_input(pixels, None)
+
+    def set_eraser(self, on: bool) -> None:
+        """Make the left button erase (the Eraser button follows)."""
+        self.eraser_button.setChecked(on)
+
+    # ------------------------------------------------------------------ state -> view
+    def _set_input(self, image: Array, label: int | None) -> None:
+        if image.size != self.state.net.sizes[0]:
+            self.info_label.setText(f"this network takes {self.state.net.sizes[0]} inputs, not 784")
+            return
+        self._setting_input = True
+        try:
+            self.state.set_input(image, label)
+        finally:
+            self._setting_input = False
+
+    def _on_drawing_changed(self) -> None:
+        image28 = preprocess_drawing(self.canvas.pixels())
+        self._source = "drawing" if image28.any() else "empty"
+        self._set_input(image28, None)
+
+    def _on_activations_changed(self) -> None:
+        state = self.state
+        if self._setting_input:
+            self._own_input = state.input
+        elif state.input is not self._own_input:
+            self._adopt_foreign_input()
+        if state.input.size == FIELD_SIZE * FIELD_SIZE:
+            self.preview.set_values(state.input.reshape(FIELD_SIZE, FIELD_SIZE))
+        self.bars.set_values(state.outputs)
+        self._update_text()
+
+    def _adopt_foreign_input(self) -> None:
+        """Another part of the app set the input: show it on the canvas too."""
+        self._own_input = self.state.input
+        self._source = "other"
+        if self.state.input.size == FIELD_SIZE * FIELD_SIZE:
+            self.canvas.set_image(self.state.input.reshape(FIELD_SIZE, FIELD_SIZE))
+
+    def _update_text(self) -> None:
+        outputs = self.state.outputs
+        winner = int(np.argmax(outputs))
+        self.prediction_label.setText(
+            f'<span style="font-size:30pt; font-weight:600">{winner}</span>'
+            f'<span style="font-size:15pt"> \u2014 {float(outputs[winner]):.0%}</span>'
+        )
+        self.info_label.setText(self._source_text())
+        label = self.state.label
+        self.truth_label.setVisible(label is not None)
+        if label is not None:
+            self.truth_label.setText(f"true label: {label}")
+            wrong = label != winner
+            red = theme.sign_colours(self.state.colour_blind)[1].name()
+            self.truth_label.setStyleSheet(f"color: {red}; font-weight: 600" if wrong else "")
+            self.truth_label.setToolTip("The network got it wrong." if wrong else "Correct.")
+
+    def _source_text(self) -> str:
+        texts = {
+            "empty": "blank canvas: draw a digit",
+            "drawing": "your drawing",
+            "test": f"MNIST test digit #{self._test_index}",
+            "noise": "random noise: the network answers anyway",
+            "loading": "loading MNIST\u2026",
+            "other": "input chosen elsewhere",
+        }
+        return texts[self._source]
+
+    def _on_network_replaced(self) -> None:
+        net = self.state.net
+        self.bars.set_count(net.sizes[-1])
+        if net.cost == "cross_entropy":
+            self.bars.set_axis_label("probability", SOFTMAX_TIP)
+        else:
+            self.bars.set_axis_label("activation", SIGMOID_TIP)
+
+    def _on_dataset_loaded(self) -> None:
+        if self._source == "loading":
+            self.random_test_digit()
+
+    def _restyle(self) -> None:
+        self.bars.restyle(self.state.dark)
+
+    # ------------------------------------------------------------------ layout
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = event.size().width() >= event.size().height()
+        self._main.setDirection(
+            QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        )
+        self._side.setDirection(
+            QBoxLayout.Direction.TopToBottom if wide else QBoxLayout.Direction.LeftToRight
+        )
