@@ -143,11 +143,12 @@ def _train(args: argparse.Namespace) -> int:
     trainer = Trainer(net, data.train_x, data.train_y, config, data.test_x, data.test_y)
     print(f"nnviz train: {net.describe()}, {net.n_params:,} parameters, preset {preset.name}")
     print(_describe_config(config))
+    quiet = args.quiet or not sys.stdout.isatty()  # no bar in logs and pipes
     history: list[dict[str, float]] = []
     outcome = "complete"
     try:
         for _ in range(config.epochs):
-            history.append(_train_epoch(trainer, quiet=args.quiet))
+            history.append(_train_epoch(trainer, quiet=quiet))
     except DivergenceError as exc:
         print(f"\n{exc}", file=sys.stderr)
         outcome = "diverged"

@@ -42,6 +42,19 @@ from nnviz.core.fileio import atomic_write
 __all__ = ["download"]
 
 _CHUNK_SIZE = 64 * 1024
+MIRRORS_ENV = "NNVIZ_MIRRORS"
+
+
+def _mirrors(spec: DatasetSpec) -> tuple[str, ...]:
+    """``NNVIZ_MIRRORS`` (comma-separated base URLs) if set, else the spec's mirrors."""
+    env = os.environ.get(MIRRORS_ENV, "").strip()
+    if not env:
+        return spec.mirrors
+    return tuple(
+        url.strip() if url.strip().endswith("/") else url.strip() + "/"
+        for url in env.split(",")
+        if url.strip()
+    )
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,9 @@ def download(
     folder
         Where to put the files; default :func:`~nnviz.core.datasets.default_data_dir`.
     mirrors
-        Base URLs ending with ``/`` used instead of ``spec.mirrors``.
+        Base URLs ending with ``/`` used instead of ``spec.mirrors``. When not
+        given, the environment variable ``NNVIZ_MIRRORS`` (base URLs separated
+        by commas) overrides ``spec.mirrors``: for a local mirror or a proxy.
     timeout
         Seconds to wait for a connection or for data before giving up on a mirror.
     roles
@@ -104,7 +119,7 @@ def download(
         The folder cannot be written.
     """
     target = Path(folder) if folder is not None else default_data_dir(spec)
-    bases = spec.mirrors if mirrors is None else tuple(mirrors)
+    bases = _mirrors(spec) if mirrors is None else tuple(mirrors)
     transfer = _Transfer(progress, timeout, stop)
     for role in ROLES if roles is None else tuple(roles):
         if role not in spec.files:
