@@ -26,6 +26,10 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); give it the usual permissions
+        # (those of the file it replaces, else rw-r--r--).
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        os.chmod(tmp_name, mode)
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
