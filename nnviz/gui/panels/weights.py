@@ -1,0 +1,367 @@
+"""Weight images: what each first-layer neuron "looks for" in the 28x28 input.
+
+Every neuron of the first layer has one weight per input pixel, so its weights
+form an image: blue where a bright pixel excites it, red where it inhibits it
+(as in the lessons). All tiles are drawn as ONE mosaic ``ImageItem`` with
+1-pixel NaN gutters (transparent, over a grey backing rectangle), which costs
+about 1 ms a frame against 7-15 ms for separate images.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.gui import theme
+from nnviz.gui.state import AppState
+
+GUTTER = 1
+SCALES = ("shared scale", "per-image scale")
+BAR_LABELS = ("weight", "weight / neuron's largest |weight|")
+#: Tile labels are hidden when a tile is smaller than this on screen (pixels).
+MIN_LABELLED_TILE_PX = 44.0
+
+
+def grid_shape(n: int) -> tuple[int, int]:
+    """``(rows, cols)`` of a near-square grid for ``n`` tiles (4x4 for 16, 6x6 for 32)."""
+    cols = max(1, math.ceil(math.sqrt(n)))
+    return max(1, math.ceil(n / cols)), cols
+
+
+def image_side(n_inputs: int) -> int | None:
+    """The side of a square input image, or None when ``n_inputs`` is not a square."""
+    side = math.isqrt(n_inputs)
+    return side if side * side == n_inputs and side > 1 else None
+
+
+def nice_levels(values: np.ndarray) -> tuple[float, float]:
+    """Symmetric levels ``(-m, m)``: ``m`` is the largest ``|value|`` rounded UP to 2 digits.
+
+    Rounding keeps the colour bar still while training nudges the maximum
+    (and spares a redraw of its axis every frame); no value is clipped.
+    """
+    top = theme.symmetric_levels(values)[1]
+    unit = 10.0 ** (math.floor(math.log10(top)) - 1)
+    m = math.ceil(top / unit * (1 - 1e-9)) * unit
+    return -m, m
+
+
+def tile_label(text: str) -> QGraphicsRectItem:
+    """A small, unscaled number on a translucent plate (colours set by the caller).
+
+    Plain ``QGraphicsSimpleTextItem``s: sixteen ``pg.TextItem``s (rich text)
+    cost ~3 ms a frame to repaint.
+    """
+    font = QFont()
+    font.setPointSizeF(7.5)
+    plate = QGraphicsRectItem()
+    plate.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+    plate.setPen(QPen(Qt.PenStyle.NoPen))
+    plate.setZValue(10)
+    number = QGraphicsSimpleTextItem(text, plate)
+    number.setFont(font)
+    number.setPos(2, 0)
+    plate.setRect(QRectF(0, 0, number.boundingRect().width() + 4, number.boundingRect().height()))
+    return plate
+
+
+class WeightsPanel(QWidget):
+    """One image per first-layer neuron, live during training; click to select.
+
+    Parameters
+    ----------
+    state
+        The application state; the panel draws ``state.net.weights[0]``.
+    parent
+        Optional parent widget.
+    """
+
+    title = "Weight images"
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._side: int | None = None
+        self._rows = self._cols = self._n = 0
+        self._buf = np.full((0, 0, 0, 0), np.nan, dtype=np.float32)
+        self._tiles = np.zeros((0, 0, 0), dtype=np.float32)
+        self._levels = (-1.0, 1.0)
+        self._labels: list[QGraphicsRectItem] = []
+        self._build_toolbar()
+        self._build_view()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(self._toolbar)
+        layout.addWidget(self._graphics, 1)
+        layout.addWidget(self._message, 1)
+        state.network_replaced.connect(self._rebuild)
+        state.params_changed.connect(self.refresh)
+        state.selection_changed.connect(self._on_selection_changed)
+        state.appearance_changed.connect(self._restyle)
+        self._rebuild()
+        self._restyle()
+
+    # ------------------------------------------------------------------ building
+    def _build_toolbar(self) -> None:
+        self._scale_box = QComboBox()
+        self._scale_box.addItems(SCALES)
+        self._scale_box.setToolTip(
+            "Shared: one colour scale for all neurons, so strengths compare.\n"
+            "Per-image: each neuron scaled by its own largest |weight|, to see its pattern."
+        )
+        self._scale_box.currentIndexChanged.connect(self.refresh)
+        self._info = QLabel()
+        self._info.setTextFormat(Qt.TextFormat.PlainText)
+        # long hover texts must not force a minimum width on the dock
+        self._info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._toolbar = QHBoxLayout()
+        self._toolbar.addWidget(self._scale_box)
+        self._toolbar.addWidget(self._info, 1)
+
+    def _build_view(self) -> None:
+        self._graphics = pg.GraphicsLayoutWidget()
+        self._graphics.ci.setContentsMargins(2, 10, 2, 10)  # room for the bar's end labels
+        self._view = self._graphics.addViewBox(
+            row=0, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
+        )
+        self._backing = QGraphicsRectItem()  # shows through the NaN gutters
+        self._backing.setPen(QPen(Qt.PenStyle.NoPen))
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._outline = QGraphicsRectItem()
+        pen = QPen(theme.HIGHLIGHT, 3)
+        pen.setCosmetic(True)
+        self._outline.setPen(pen)
+        self._outline.setZValue(20)
+        self._outline.hide()
+        for z, item in enumerate((self._backing, self._image, self._outline)):
+            item.setZValue(max(item.zValue(), z))
+            self._view.addItem(item)
+        self._bar = pg.ColorBarItem(values=(-1, 1), width=12, interactive=False, colorMapMenu=False)
+        self._bar.axis.enableAutoSIPrefix(False)  # "0.4", not "400 (x0.001)"
+        self._graphics.addItem(self._bar, row=0, col=1)
+        self._message = QLabel()
+        self._message.setWordWrap(True)
+        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._message.hide()
+        scene = self._graphics.scene()
+        scene.sigMouseMoved.connect(self._hovered)
+        scene.sigMouseClicked.connect(self._clicked)
+        self._graphics.viewport().installEventFilter(self)
+        self._view.sigResized.connect(self._update_label_visibility)
+
+    def _rebuild(self) -> None:
+        """Lay out the grid for the current architecture (tiles, labels, backing)."""
+        sizes = self.state.net.sizes
+        self._side = image_side(sizes[0])
+        self._n = sizes[1]
+        self._rows, self._cols = grid_shape(self._n)
+        for label in self._labels:
+            self._view.removeItem(label)
+        self._labels = []
+        if self._side is None:
+            self._show_message(sizes[0])
+            return
+        self._message.hide()
+        self._graphics.show()
+        step = self._side + GUTTER
+        self._buf = np.full((self._rows, step, self._cols, step), np.nan, dtype=np.float32)
+        self._tiles = np.full((self._rows * self._cols, self._side, self._side), np.nan, np.float32)
+        height, width = self._rows * step - GUTTER, self._cols * step - GUTTER
+        self._backing.setRect(QRectF(0, 0, width, height))
+        self._view.setRange(QRectF(0, 0, width, height), padding=0.01)
+        self._make_labels()
+        self.refresh()
+        self._on_selection_changed(*(self.state.selected or (-1, -1)))
+
+    def _make_labels(self) -> None:
+        for j in range(self._n):
+            label = tile_label(str(j))
+            label.setPos(self.tile_rect(j).topLeft())
+            self._view.addItem(label)
+            self._labels.append(label)
+        self._style_labels()
+        self._update_label_visibility()
+
+    def _show_message(self, n_inputs: int) -> None:
+        self._image.clear()
+        self._outline.hide()
+        self._graphics.hide()
+        self._message.setText(
+            f"Weight images need square image inputs (28x28 = 784 pixels); "
+            f"this network has {n_inputs} inputs, so there is nothing to show."
+        )
+        self._message.show()
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        """Redraw the mosaic from the current first-layer weights."""
+        if self._side is None or self._n != self.state.net.sizes[1]:
+            return
+        side = self._side
+        tiles = self.state.net.weights[0].T.reshape(self._n, side, side)  # (n, side, side)
+        if self.per_image_scale:
+            peak = np.max(np.abs(tiles), axis=(1, 2))
+            np.divide(
+                tiles, np.where(peak > 0, peak, 1.0)[:, None, None], out=self._tiles[: self._n]
+            )
+            self._levels = (-1.0, 1.0)
+        else:
+            self._tiles[: self._n] = tiles
+            self._levels = nice_levels(tiles)
+        grid = self._tiles.reshape(self._rows, self._cols, side, side).transpose(0, 2, 1, 3)
+        self._buf[:, :side, :, :side] = grid
+        self._image.setImage(self._mosaic_view(), levels=self._levels, autoLevels=False)
+        if self._bar.levels() != self._levels:  # redrawing the bar's axis costs ~2 ms
+            self._bar.setLevels(self._levels)
+        label = BAR_LABELS[self.per_image_scale]
+        if self._bar.axis.labelText != label:
+            self._bar.axis.setLabel(label)
+
+    def _mosaic_view(self) -> np.ndarray:
+        rows, step, cols, _ = self._buf.shape
+        return self._buf.reshape(rows * step, cols * step)[:-GUTTER, :-GUTTER]
+
+    def _restyle(self) -> None:
+        background, foreground = theme.plot_colours(self.state.dark)
+        self._graphics.setBackground(background)
+        gutter = QColor(95, 98, 104) if self.state.dark else QColor(170, 172, 176)
+        self._backing.setBrush(QBrush(gutter))
+        cb = self.state.colour_blind
+        self._image.setLookupTable(theme.diverging_lut(cb))
+        self._bar.setColorMap(theme.diverging_colormap(cb))
+        for name in ("left", "right", "top", "bottom"):
+            axis = self._bar.getAxis(name)
+            axis.setPen(foreground)
+            axis.setTextPen(foreground)
+        self._style_labels()
+        self._update_hint()
+
+    def _style_labels(self) -> None:
+        background, foreground = theme.plot_colours(self.state.dark)
+        fill = QColor(background)
+        fill.setAlpha(190)
+        for label in self._labels:
+            label.setBrush(fill)
+            label.childItems()[0].setBrush(foreground)
+
+    def _update_label_visibility(self) -> None:
+        if not self._labels or self._side is None:
+            return
+        pixel = self._view.viewPixelSize()[0]
+        visible = pixel > 0 and self._side / pixel >= MIN_LABELLED_TILE_PX
+        for label in self._labels:
+            label.setVisible(visible)
+
+    def _update_hint(self) -> None:
+        names = ("purple", "orange") if self.state.colour_blind else ("blue", "red")
+        self._hint = f"{names[0]} = positive, {names[1]} = negative weight; click a neuron"
+        self._info.setText(self._hint)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def per_image_scale(self) -> bool:
+        """Whether each tile is scaled by its own largest magnitude."""
+        return self._scale_box.currentIndex() == 1
+
+    def set_per_image_scale(self, on: bool) -> None:
+        """Choose per-image (True) or shared (False) colour scaling."""
+        self._scale_box.setCurrentIndex(1 if on else 0)
+
+    def levels(self) -> tuple[float, float]:
+        """The ``(low, high)`` colour levels of the mosaic (symmetric about zero)."""
+        return self._levels
+
+    def grid(self) -> tuple[int, int]:
+        """``(rows, cols)`` of the tile grid."""
+        return self._rows, self._cols
+
+    def mosaic(self) -> np.ndarray:
+        """A copy of the image data shown, NaN gutters included (``(0, 0)`` if none)."""
+        if self._side is None:
+            return np.zeros((0, 0), dtype=np.float32)
+        return self._mosaic_view().copy()
+
+    def tile_rect(self, j: int) -> QRectF:
+        """Tile ``j``'s rectangle in image (= view) coordinates: x = column, y = row."""
+        row, col = divmod(j, self._cols)
+        step = (self._side or 0) + GUTTER
+        return QRectF(col * step, row * step, self._side or 0, self._side or 0)
+
+    def tile_at(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """``(neuron, pixel_row, pixel_col)`` under image point ``(x, y)``, or None."""
+        if self._side is None or x < 0 or y < 0:
+            return None
+        step = self._side + GUTTER
+        col, px = divmod(math.floor(x), step)
+        row, py = divmod(math.floor(y), step)
+        j = row * self._cols + col
+        if px >= self._side or py >= self._side or col >= self._cols or j >= self._n:
+            return None
+        return j, py, px
+
+    def outline_rect(self) -> QRectF | None:
+        """The selection outline's rectangle, or None when no tile is selected."""
+        return self._outline.rect() if self._outline.isVisible() else None
+
+    def view(self) -> pg.ViewBox:
+        """The view box holding the mosaic (for mapping points in tests)."""
+        return self._view
+
+    def graphics(self) -> pg.GraphicsLayoutWidget:
+        """The graphics widget (its viewport receives the mouse)."""
+        return self._graphics
+
+    # ------------------------------------------------------------------ mouse
+    def _hovered(self, scene_pos: QPointF) -> None:
+        point = self._view.mapSceneToView(scene_pos)
+        hit = self.tile_at(point.x(), point.y())
+        if hit is None:
+            self._info.setText(self._hint)
+            return
+        j, row, col = hit
+        w = float(self.state.net.weights[0][row * self._side + col, j])  # type: ignore[operator]
+        self._info.setText(f"neuron {j}: pixel row {row}, col {col}, weight {w:+.3f}")
+
+    def _clicked(self, event: object) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
+        point = self._view.mapSceneToView(event.scenePos())  # type: ignore[attr-defined]
+        hit = self.tile_at(point.x(), point.y())
+        if hit is not None:
+            self.state.select(1, hit[0])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Restore the hint when the mouse leaves the mosaic."""
+        if event.type() == QEvent.Type.Leave and hasattr(self, "_hint"):
+            self._info.setText(self._hint)
+        return super().eventFilter(watched, event)
+
+    def _on_selection_changed(self, layer: int, neuron: int) -> None:
+        if layer != 1 or self._side is None or not 0 <= neuron < self._n:
+            self._outline.hide()
+            return
+        rect = self.tile_rect(neuron)
+        half = GUTTER / 2
+        self._outline.setRect(rect.adjusted(-half, -half, half, half))
+        self._outline.show()
+
+    def resizeEvent(self, event: object) -> None:
+        """Show tile labels only when tiles are big enough to carry them."""
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._update_label_visibility()
