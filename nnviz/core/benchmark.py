@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from nnviz.core.network import Network
 from nnviz.core.preprocess import preprocess_drawing
+from nnviz.core.presets import CLASSIC
 from nnviz.core.trainer import TrainConfig, Trainer
 
 Array = npt.NDArray[Any]
@@ -87,14 +88,14 @@ def training_speed(
     """Median training speed of nnviz and the reference, measured interleaved.
 
     Both start from the same 784-16-16-10 classic network (sigmoid, quadratic
-    cost, N(0, 1), learning rate 3.0) and see the same mini-batches in the
+    cost, N(0, 1), the classic learning rate) and see the same mini-batches in the
     same order. ``agreement`` is the largest parameter difference after the
     first 100 steps: near float32 rounding, it shows that both do the same
     arithmetic (SGD at this learning rate is chaotic, so rounding differences
     grow over thousands of steps).
     """
     net = Network((x.shape[1], 16, 16, 10))
-    eta = 3.0
+    eta = CLASSIC.config.learning_rate
     reference = ReferenceSGD(net, x, y, eta, batch_size)
     trainer = Trainer(net, x, y, TrainConfig(learning_rate=eta, batch_size=batch_size))
     ours: list[float] = []

@@ -54,16 +54,21 @@ class Preset:
         return dataclasses.replace(self.config, **changes)
 
 
+# Nielsen's run uses eta = 3.0 on his cost 1/2 sum (a - y)^2. Our cost is the
+# lessons' sum (a - y)^2 without the 1/2, whose gradient is twice as large, so
+# the very same SGD step is eta = 1.5 here (measured: 94.3% after 30 epochs;
+# eta = 3.0 on this cost takes twice Nielsen's step and gave 92.9%).
 CLASSIC = Preset(
     name="classic",
     description=(
         "The lessons' and Nielsen's set-up: sigmoid neurons, the quadratic cost, "
-        "N(0, 1) initialisation, plain SGD, learning rate 3.0, mini-batches of 10."
+        "N(0, 1) initialisation, plain SGD on mini-batches of 10, learning rate 1.5 "
+        "(Nielsen's 3.0, whose cost has a factor 1/2)."
     ),
     activation="sigmoid",
     cost="quadratic",
     init="normal",
-    config=TrainConfig(learning_rate=3.0, batch_size=10, epochs=30),
+    config=TrainConfig(learning_rate=1.5, batch_size=10, epochs=30),
 )
 
 MODERN = Preset(

@@ -62,7 +62,7 @@ class TrainConfig:
         ``default_rng([seed, e])``, so the same seed gives the same run.
     """
 
-    learning_rate: float = 3.0
+    learning_rate: float = 1.5
     batch_size: int = 10
     momentum: float = 0.0
     weight_decay: float = 0.0

@@ -208,7 +208,7 @@ def test_evaluate_needs_a_test_set(toy) -> None:
 
 def test_presets() -> None:
     assert get_preset("classic") is CLASSIC
-    assert CLASSIC.config.learning_rate == 3.0 and CLASSIC.config.batch_size == 10
+    assert CLASSIC.config.learning_rate == 1.5 and CLASSIC.config.batch_size == 10
     assert (CLASSIC.activation, CLASSIC.cost, CLASSIC.init) == ("sigmoid", "quadratic", "normal")
     assert MODERN.cost == "cross_entropy" and MODERN.config.momentum == 0.9
     assert MODERN.config.schedule == "cosine" and MODERN.init == "scaled"
