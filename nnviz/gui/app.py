@@ -1,0 +1,68 @@
+"""Start the desktop app: ``nnviz`` or ``python -m nnviz``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from nnviz import __version__
+from nnviz.core.errors import NnvizError
+from nnviz.core.modelio import load_model
+from nnviz.paths import bundled_model_path
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with nnviz's names (they key the saved settings)."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    QCoreApplication.setOrganizationName("nnviz")
+    QCoreApplication.setApplicationName("nnviz")
+    QCoreApplication.setApplicationVersion(__version__)
+    return QApplication(argv if argv is not None else sys.argv[:1])
+
+
+def run(model: Path | None = None, data_dir: Path | None = None) -> int:
+    """Open the main window; returns the exit code when it closes."""
+    app = create_app()
+    from nnviz.gui import theme
+    from nnviz.gui.mainwindow import MainWindow
+
+    theme.apply_palette(app, dark=False)
+    path = model or bundled_model_path()
+    try:
+        net, meta = load_model(path)
+    except NnvizError as exc:
+        print(f"nnviz: error: {exc}", file=sys.stderr)
+        return 1
+    if model is None:
+        meta = {**meta, "bundled": True}
+    window = MainWindow(net, meta, data_dir)
+    _install_excepthook(window)
+    window.show()
+    window.session.preload_data()
+    seconds = float(os.environ.get("NNVIZ_QUIT_AFTER", "0") or 0)
+    if seconds > 0:  # used by the start-up smoke test and the screenshot script
+        QTimer.singleShot(int(seconds * 1000), window.close)
+    return app.exec()
+
+
+def _install_excepthook(window: object) -> None:
+    """Show unexpected errors in a message box instead of crashing the app."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))
+        print(text, file=sys.stderr)
+        box = QMessageBox(QMessageBox.Icon.Critical, "nnviz: unexpected error",
+                          f"{kind.__name__}: {value}\n\nThe app keeps running; details were "
+                          "printed to the terminal.")
+        box.setDetailedText(text)
+        box.open()
+
+    sys.excepthook = hook

@@ -1,0 +1,283 @@
+"""The main window: dockable panels, training toolbars, status bar, menus.
+
+It wires the pieces together and keeps little logic of its own: the
+:class:`~nnviz.gui.state.AppState` is the model the panels render, the
+:class:`~nnviz.gui.worker.TrainingWorker` trains in its own thread, and
+:class:`~nnviz.gui.session.Session` turns toolbar edits into worker commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from nnviz import __version__
+from nnviz.core.network import Network
+from nnviz.gui import theme
+from nnviz.gui.controls import Actions, NetworkToolbar, RunToolbar
+from nnviz.gui.help import HelpDialog, about_text
+from nnviz.gui.panels.canvas import CanvasPanel
+from nnviz.gui.panels.cost import CostPanel
+from nnviz.gui.panels.network import NetworkPanel
+from nnviz.gui.panels.weights import WeightsPanel
+from nnviz.gui.session import Session
+from nnviz.gui.state import AppState
+from nnviz.gui.statusbar import TrainingStatus
+
+PANELS = (
+    ("canvas", CanvasPanel, Qt.DockWidgetArea.LeftDockWidgetArea),
+    ("network", NetworkPanel, Qt.DockWidgetArea.RightDockWidgetArea),
+    ("weights", WeightsPanel, Qt.DockWidgetArea.LeftDockWidgetArea),
+    ("cost", CostPanel, Qt.DockWidgetArea.RightDockWidgetArea),
+)
+
+
+class MainWindow(QMainWindow):
+    """The nnviz window.
+
+    Parameters
+    ----------
+    net
+        The network shown at start (the bundled trained model).
+    model_meta
+        Its metadata (shown in the status bar and the About box).
+    data_dir
+        A folder holding MNIST, overriding the lookup order.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        model_meta: dict[str, object] | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("nnviz — the 3Blue1Brown network, live")
+        self.setDockNestingEnabled(True)
+        self.settings = QSettings()
+        self.state = AppState(net, self)
+        self.actions_ = Actions(self)
+        self.run_bar = RunToolbar(self.actions_, self)
+        self.network_bar = NetworkToolbar(self)
+        self.addToolBar(self.run_bar)
+        self.addToolBarBreak()
+        self.addToolBar(self.network_bar)
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
+        self._make_panels()
+        self.status = TrainingStatus(self.statusBar())
+        self.session = Session(self, model_meta or {}, data_dir)
+        self._make_menus()
+        self._default_state = self.saveState()
+        self._restore_settings()
+        self._closed = False
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.session.shutdown)
+
+    # ------------------------------------------------------------------ panels
+    def _make_panels(self) -> None:
+        for name, cls, area in PANELS:
+            panel = cls(self.state, self)
+            dock = QDockWidget(cls.title, self)
+            dock.setObjectName(f"dock_{name}")
+            dock.setWidget(panel)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            )
+            self.addDockWidget(area, dock)
+            self.docks[name], self.panels[name] = dock, panel
+        self.splitDockWidget(self.docks["canvas"], self.docks["weights"], Qt.Orientation.Vertical)
+        self.splitDockWidget(self.docks["network"], self.docks["cost"], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["canvas"], self.docks["network"]], [520, 760],
+                         Qt.Orientation.Horizontal)
+        # The central widget is unused: the panels share the whole window.
+        placeholder = QWidget(self)
+        placeholder.setMaximumSize(0, 0)
+        self.setCentralWidget(placeholder)
+
+    def add_panel(self, name: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """Add another panel as a dock (used by later panels such as the loss surface)."""
+        dock = QDockWidget(getattr(panel, "title", name), self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(panel)
+        self.addDockWidget(area, dock)
+        self.docks[name], self.panels[name] = dock, panel
+        return dock
+
+    @property
+    def canvas(self) -> CanvasPanel:
+        """The drawing panel."""
+        panel = self.panels["canvas"]
+        assert isinstance(panel, CanvasPanel)
+        return panel
+
+    @property
+    def cost_panel(self) -> CostPanel:
+        """The cost-curve panel."""
+        panel = self.panels["cost"]
+        assert isinstance(panel, CostPanel)
+        return panel
+
+    # ------------------------------------------------------------------ menus
+    def _make_menus(self) -> None:
+        s = self.session
+        file = self.menuBar().addMenu("&File")
+        self._menu_action(file, "&Open model…", QKeySequence.StandardKey.Open, s.open_model_dialog)
+        self._menu_action(file, "&Save model…", QKeySequence.StandardKey.Save, s.save_model_dialog)
+        self._menu_action(file, "Open &bundled model", None, s.open_bundled_model)
+        file.addSeparator()
+        export = file.addMenu("&Export panel as PNG")
+        for name, dock in self.docks.items():
+            self._menu_action(export, dock.windowTitle(), None,
+                              lambda n=name: self.export_panel_dialog(n))
+        self._menu_action(file, "Export cost &history as CSV…", None, self.export_csv_dialog)
+        file.addSeparator()
+        self._menu_action(file, "Choose &MNIST folder…", None, s.choose_data_folder)
+        file.addSeparator()
+        self._menu_action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+
+        train = self.menuBar().addMenu("&Train")
+        for action in (self.actions_.train, self.actions_.step, self.actions_.step_epoch,
+                       self.actions_.reset):
+            train.addAction(action)
+
+        canvas = self.menuBar().addMenu("&Canvas")
+        self._menu_action(canvas, "&Clear", "C", self.canvas.clear)
+        self._menu_action(canvas, "&Random test digit", "R", self.canvas.random_test_digit)
+        self._menu_action(canvas, "&Noise", "N", self.canvas.noise)
+
+        view = self.menuBar().addMenu("&View")
+        self.dark_action = self._menu_action(view, "&Dark palette", "Ctrl+D", None)
+        self.dark_action.setCheckable(True)
+        self.dark_action.toggled.connect(self.set_dark)
+        self.cb_action = self._menu_action(view, "&Colour-blind-safe colours", None, None)
+        self.cb_action.setCheckable(True)
+        self.cb_action.toggled.connect(lambda on: self.state.set_appearance(colour_blind=on))
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self._menu_action(view, "Reset &layout", None, self.reset_layout)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._menu_action(help_menu, "&Keyboard shortcuts and tips", "F1", self.show_help)
+        self._menu_action(help_menu, "&About nnviz", None, self.show_about)
+
+    def _menu_action(self, menu, text, shortcut, slot) -> QAction:  # noqa: ANN001
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if slot is not None:
+            action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    # ------------------------------------------------------------------ appearance
+    def set_dark(self, dark: bool) -> None:
+        """Switch between the light and the dark palette."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_palette(app, dark)
+        self.state.set_appearance(dark=dark)
+        if self.dark_action.isChecked() != dark:
+            self.dark_action.setChecked(dark)
+
+    def reset_layout(self) -> None:
+        """Put every panel back where it was at first start."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state)
+
+    # ------------------------------------------------------------------ export
+    def export_panel(self, name: str, path: str | Path) -> None:
+        """Save a picture of a panel as PNG."""
+        widget = self.docks[name].widget()
+        if not widget.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+
+    def export_panel_dialog(self, name: str) -> None:
+        """Ask for a file name, then export the panel."""
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export {self.docks[name].windowTitle()} as PNG", f"nnviz-{name}.png",
+            "PNG images (*.png)")
+        if path:
+            try:
+                self.export_panel(name, path)
+            except OSError as exc:
+                self.session.show_error("Export failed", str(exc))
+            else:
+                self.statusBar().showMessage(f"Saved {path}", 4000)
+
+    def export_csv_dialog(self) -> None:
+        """Ask for a file name, then export the cost history as CSV."""
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export cost history", "nnviz-cost.csv", "CSV files (*.csv)")
+        if path:
+            try:
+                self.cost_panel.export_csv(path)
+            except OSError as exc:
+                self.session.show_error("Export failed", str(exc))
+            else:
+                self.statusBar().showMessage(f"Saved {path}", 4000)
+
+    # ------------------------------------------------------------------ help
+    def show_help(self) -> None:
+        """The keyboard shortcuts and a few tips."""
+        dialog = HelpDialog(self)
+        dialog.open()
+
+    def show_about(self) -> None:
+        """Version, model and where things are."""
+        QMessageBox.about(self, "About nnviz", about_text(__version__, self.session.model_meta))
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self.set_dark(_bool(self.settings.value("appearance/dark", False)))
+        self.cb_action.setChecked(_bool(self.settings.value("appearance/colour_blind", False)))
+        self.session.restore_settings(self.settings)
+
+    def save_settings(self) -> None:
+        """Write layout, sizes and last settings (QSettings)."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("appearance/dark", self.state.dark)
+        self.settings.setValue("appearance/colour_blind", self.state.colour_blind)
+        self.session.save_settings(self.settings)
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        """Save settings and stop the worker (within a second) before closing."""
+        if not self._closed:
+            self._closed = True
+            self.save_settings()
+            self.session.shutdown()
+        event.accept()
+
+
+def _bool(value: object) -> bool:
+    """QSettings returns "true"/"false" strings from INI files."""
+    return value in (True, "true", "1", 1)
+

@@ -1,0 +1,60 @@
+"""The status bar: state, epoch, step, samples per second, test accuracy."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from nnviz.gui.snapshot import Snapshot
+
+STATE_TEXT = {
+    "idle": "ready",
+    "running": "training",
+    "paused": "paused",
+    "finished": "finished",
+    "diverged": "diverged",
+}
+
+
+class TrainingStatus:
+    """Permanent labels in the window's status bar, updated from snapshots."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.state = QLabel("ready")
+        self.epoch = QLabel("epoch –")
+        self.step = QLabel("step 0")
+        self.speed = QLabel("– samples/s")
+        self.accuracy = QLabel("test accuracy –")
+        self.learning_rate = QLabel("")
+        for label in (self.state, self.epoch, self.step, self.speed, self.accuracy,
+                      self.learning_rate):
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+        self.state.setMinimumWidth(90)
+        self.speed.setMinimumWidth(120)
+
+    def show_state(self, state: str) -> None:
+        """The worker's state in plain words."""
+        self.state.setText(STATE_TEXT.get(state, state))
+        self.state.setStyleSheet("color: #c03030; font-weight: bold;" if state == "diverged" else "")
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        """Epoch, step, speed and the newest test accuracy."""
+        self.show_state(snap.state)
+        self.epoch.setText(f"epoch {snap.epoch + 1} ({snap.epoch_fraction:.0%})")
+        self.step.setText(f"step {snap.step:,}")
+        if snap.state == "running" and snap.samples_per_second:
+            self.speed.setText(f"{snap.samples_per_second:,.0f} samples/s")
+        else:
+            self.speed.setText("– samples/s")
+        self.learning_rate.setText(f"lr {snap.learning_rate:.3g}" if snap.learning_rate else "")
+        if snap.evaluations:
+            ev = snap.evaluations[-1]
+            self.accuracy.setText(f"test accuracy {ev.accuracy:.2%} (epoch {ev.epoch})")
+
+    def clear_accuracy(self) -> None:
+        """A new network has no test result yet."""
+        self.accuracy.setText("test accuracy –")
+
+    def show_model_accuracy(self, accuracy: float) -> None:
+        """The accuracy recorded in a loaded model file."""
+        self.accuracy.setText(f"test accuracy {accuracy:.2%} (model file)")
