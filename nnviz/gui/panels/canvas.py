@@ -71,7 +71,7 @@ class ProbabilityBars(pg.PlotWidget):
         self.value_text = pg.TextItem("", anchor=(0.5, 1.0))
         self.addItem(self.value_text)
         self.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
-        self.setMinimumSize(150, 110)
+        self.setMinimumSize(120, 90)
         self.getViewBox().sigResized.connect(self._fit_y_range)
         self.set_count(10)
 
@@ -186,6 +186,7 @@ class CanvasPanel(QWidget):
         self.info_label.setWordWrap(True)
         self.truth_label = QLabel(self)
         caption = QLabel("what the network sees (28x28)", self)
+        caption.setWordWrap(True)
         caption.setToolTip("The drawing cropped, scaled to 20x20 and centred, as in MNIST.")
         self._caption = caption
 
@@ -194,13 +195,14 @@ class CanvasPanel(QWidget):
             summary.addWidget(widget)
         summary.addWidget(self.preview, 1)
         self._side = QBoxLayout(QBoxLayout.Direction.TopToBottom)
-        self._side.addLayout(summary, 1)
-        self._side.addWidget(self.bars, 1)
+        self._side.addLayout(summary, 2)
+        self._side.addWidget(self.bars, 3)
 
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(self._build_buttons())
         self._main = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._main.setContentsMargins(6, 6, 6, 6)
         self._main.addLayout(left, 3)
         self._main.addLayout(self._side, 2)
 
@@ -328,10 +330,13 @@ class CanvasPanel(QWidget):
     def _on_network_replaced(self) -> None:
         net = self.state.net
         self.bars.set_count(net.sizes[-1])
-        if net.cost == "cross_entropy":
-            self.bars.set_axis_label("probability", SOFTMAX_TIP)
-        else:
-            self.bars.set_axis_label("activation", SIGMOID_TIP)
+        softmax = net.cost == "cross_entropy"
+        tip = SOFTMAX_TIP if softmax else SIGMOID_TIP
+        self.bars.set_axis_label("probability" if softmax else "activation", tip)
+        self.prediction_label.setToolTip(
+            "The network's answer: the most active output neuron, and its value\n"
+            + ("(a probability)." if softmax else "(a sigmoid activation, not a probability).")
+        )
 
     def _on_dataset_loaded(self) -> None:
         if self._source == "loading":

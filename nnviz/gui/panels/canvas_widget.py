@@ -71,7 +71,7 @@ class DrawingCanvas(QWidget):
         self._change_timer.setSingleShot(True)
         self._change_timer.setInterval(0)
         self._change_timer.timeout.connect(self.drawing_changed)
-        self.setMinimumSize(120, 120)
+        self.setMinimumSize(100, 100)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setToolTip(
             "Draw a digit: left button draws, right button erases.\n"
