@@ -246,8 +246,26 @@ def test_without_data_the_panel_asks_for_it(
     assert "loading" in panel.info_label.text()
     assert not panel.state.input.any()
     panel.state.set_dataset(mnist)  # what the main window does in answer
+    qtbot.waitUntil(lambda: panel.state.label is not None)
     assert (mnist.test_x == panel.state.input).all(axis=1).any()
-    assert panel.state.label is not None
+
+
+def test_a_digit_asked_for_twice_while_loading_is_shown_once(
+    qtbot,
+    panel: CanvasPanel,
+    mnist: Dataset,
+) -> None:
+    """The main window answers data_needed by loading, then calling random_test_digit."""
+    shown: list[int] = []
+    panel.state.activations_changed.connect(
+        lambda: shown.append(-1 if panel.state.label is None else panel.state.label)
+    )
+    with qtbot.waitSignal(panel.data_needed):
+        panel.random_test_digit()
+    panel.state.set_dataset(mnist)
+    panel.random_test_digit()
+    qtbot.wait(50)
+    assert len(shown) == 1 and shown[0] >= 0
 
 
 def test_noise_is_shown_and_classified(qtbot, panel: CanvasPanel) -> None:

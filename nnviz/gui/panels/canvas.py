@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -339,7 +339,12 @@ class CanvasPanel(QWidget):
         )
 
     def _on_dataset_loaded(self) -> None:
-        if self._source == "loading":
+        # Deferred: the main window may answer data_needed by calling
+        # random_test_digit itself right after set_dataset; show one digit, not two.
+        QTimer.singleShot(0, self, self._show_pending_digit)
+
+    def _show_pending_digit(self) -> None:
+        if self._source == "loading" and self.state.dataset is not None:
             self.random_test_digit()
 
     def _restyle(self) -> None:
