@@ -154,6 +154,7 @@ def run_all(
     rounds = 3 if quick else 7
     results: dict[str, Any] = {"training": []}
     for batch_size, steps in ((10, 2000), (100, 200)):
+        steps = steps // 5 if quick else steps
         say(f"measuring training at batch size {batch_size} ...")
         speed = training_speed(data.train_x, data.train_y, batch_size, steps, rounds)
         results["training"].append(as_dict(speed))
