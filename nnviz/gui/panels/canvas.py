@@ -187,15 +187,22 @@ class CanvasPanel(QWidget):
         self.truth_label = QLabel(self)
         caption = QLabel("what the network sees (28x28)", self)
         caption.setWordWrap(True)
+        caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         caption.setToolTip("The drawing cropped, scaled to 20x20 and centred, as in MNIST.")
         self._caption = caption
 
-        summary = QVBoxLayout()
-        for widget in (self.prediction_label, self.info_label, self.truth_label, caption):
-            summary.addWidget(widget)
-        summary.addWidget(self.preview, 1)
+        text = QVBoxLayout()
+        for widget in (self.prediction_label, self.info_label, self.truth_label):
+            text.addWidget(widget)
+        text.addStretch(1)
+        seen = QVBoxLayout()
+        seen.addWidget(caption)
+        seen.addWidget(self.preview, 1)
+        self._summary = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._summary.addLayout(text)
+        self._summary.addLayout(seen, 1)
         self._side = QBoxLayout(QBoxLayout.Direction.TopToBottom)
-        self._side.addLayout(summary, 2)
+        self._side.addLayout(self._summary, 2)
         self._side.addWidget(self.bars, 3)
 
         left = QVBoxLayout()
@@ -353,10 +360,21 @@ class CanvasPanel(QWidget):
     # ------------------------------------------------------------------ layout
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        wide = event.size().width() >= event.size().height()
-        self._main.setDirection(
-            QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
-        )
-        self._side.setDirection(
-            QBoxLayout.Direction.TopToBottom if wide else QBoxLayout.Direction.LeftToRight
-        )
+        self._arrange(event.size().width(), event.size().height())
+
+    def _arrange(self, width: int, height: int) -> None:
+        """Side by side in a wide dock, stacked in a tall one.
+
+        The canvas column gets about the square the canvas can fill (its
+        buttons take ~70 px), the read-outs at least 35% of the panel; in a
+        very wide dock the text sits beside the 28x28 preview.
+        """
+        ltr, ttb = QBoxLayout.Direction.LeftToRight, QBoxLayout.Direction.TopToBottom
+        wide = width >= height
+        self._main.setDirection(ltr if wide else ttb)
+        self._side.setDirection(ttb if wide else ltr)
+        self._summary.setDirection(ltr if wide and width >= 1.5 * height else ttb)
+        along, across = (width, height - 70) if wide else (height, width + 70)
+        canvas_share = min(max(across / max(along, 1), 0.35), 0.65)
+        self._main.setStretch(0, round(100 * canvas_share))
+        self._main.setStretch(1, round(100 * (1 - canvas_share)))
