@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         "MNIST live. Without a command, the desktop app opens.",
     )
     parser.add_argument("--version", action="version", version=f"nnviz {__version__}")
+    parser.add_argument("--model", type=Path, help="app: start with this model file")
+    parser.add_argument("--data-dir", type=Path, help="app: folder holding the MNIST files")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_app(sub)
     _add_train(sub)
@@ -45,8 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_app(sub: Any) -> None:
     p = sub.add_parser("app", help="open the desktop app (the default)")
-    p.add_argument("--model", type=Path, help="model file to open instead of the bundled one")
-    p.add_argument("--data-dir", type=Path, help="folder holding the MNIST files")
+    # SUPPRESS: "nnviz --model M app" keeps the value given before the command
+    p.add_argument("--model", type=Path, default=argparse.SUPPRESS,
+                   help="model file to open instead of the bundled one")
+    p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                   help="folder holding the MNIST files")
 
 
 def _add_train(sub: Any) -> None:

@@ -47,10 +47,16 @@ def run(model: Path | None = None, data_dir: Path | None = None) -> int:
     _install_excepthook(window)
     window.show()
     window.session.preload_data()
+    # Hooks for the start-up smoke test: start training at once, quit after N s.
+    if os.environ.get("NNVIZ_START_TRAINING"):
+        QTimer.singleShot(0, window.actions_.train.trigger)
     seconds = float(os.environ.get("NNVIZ_QUIT_AFTER", "0") or 0)
-    if seconds > 0:  # used by the start-up smoke test and the screenshot script
+    if seconds > 0:
         QTimer.singleShot(int(seconds * 1000), window.close)
     return app.exec()
+
+
+_open_boxes: list[QMessageBox] = []
 
 
 def _install_excepthook(window: object) -> None:
@@ -63,6 +69,8 @@ def _install_excepthook(window: object) -> None:
                           f"{kind.__name__}: {value}\n\nThe app keeps running; details were "
                           "printed to the terminal.")
         box.setDetailedText(text)
+        _open_boxes.append(box)  # keep it alive while it is shown
+        box.finished.connect(lambda _r: _open_boxes.remove(box))
         box.open()
 
     sys.excepthook = hook

@@ -75,11 +75,14 @@ class AppState(QObject):
         self.generation = self.generation + 1 if generation is None else generation
         self.snapshot = None
         self.selected = None
+        if self.input.size != self.net.sizes[0]:
+            self.input = np.zeros(self.net.sizes[0], dtype=np.float32)
+        self._forward(emit=False)  # activations match the new net before anyone asks
         self.network_replaced.emit()
         self.history_cleared.emit()
         self.selection_changed.emit(-1, -1)
         self.params_changed.emit()
-        self._forward()
+        self.activations_changed.emit()
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Take the newest parameters and history from the worker."""
@@ -109,9 +112,10 @@ class AppState(QObject):
         self.label = label
         self._forward()
 
-    def _forward(self) -> None:
+    def _forward(self, emit: bool = True) -> None:
         self.activations = [a[0] for a in self.net.forward(self.input[None, :])]
-        self.activations_changed.emit()
+        if emit:
+            self.activations_changed.emit()
 
     @property
     def outputs(self) -> Array:
