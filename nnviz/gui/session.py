@@ -58,6 +58,14 @@ class Session(QObject):
         self.handle = WorkerHandle(self.worker, "nnviz-training", self)
         self._connect()
         self._show_controls()
+        self._show_model_accuracy()
+
+    def _show_model_accuracy(self) -> None:
+        accuracy = self.model_meta.get("test_accuracy")
+        if isinstance(accuracy, float):
+            self.window.status.show_model_accuracy(accuracy)
+        else:
+            self.window.status.clear_accuracy()
 
     def _connect(self) -> None:
         w, win = self.worker, self.window
@@ -110,6 +118,7 @@ class Session(QObject):
         self.trained_here = True
         self.model_meta = {}
         self._replace_network(net)
+        self._show_model_accuracy()
         if not quiet:
             self.window.statusBar().showMessage(f"New network: {net.describe()}", 5000)
 
@@ -153,7 +162,7 @@ class Session(QObject):
             self.show_error("Setting not accepted", str(exc))
             self._show_controls()
             return
-        label = ", ".join(f"{_short(k)} {v:g}" for k, v in changes.items())
+        label = ", ".join(f"{_short(k)} {_value(v)}" for k, v in changes.items())
         self.worker.configure(label=label, **changes)
 
     # ------------------------------------------------------------------ worker signals
@@ -291,6 +300,7 @@ class Session(QObject):
                                  net.sizes[1:-1], net.activation, net.cost, self.arch.seed)
         self._replace_network(net)
         self._show_controls()
+        self._show_model_accuracy()
 
     def _replace_network(self, net: Network) -> None:
         self.generation += 1
@@ -421,6 +431,10 @@ class Session(QObject):
     def shutdown(self) -> None:
         """Stop the worker thread (idempotent)."""
         self.handle.shutdown()
+
+
+def _value(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _short(key: str) -> str:
