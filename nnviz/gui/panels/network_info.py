@@ -1,0 +1,183 @@
+"""The info box under the network diagram: one neuron's numbers and weights.
+
+It shows the neuron's activation ``a``, its weighted sum ``z = w . a_prev + b``
+(computed here from the network and the previous layer's activations), its
+bias, and a picture of its incoming weights: the 28x28 weight image for a
+first-hidden-layer neuron, a bar per incoming weight for deeper neurons.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QWidget
+
+from nnviz.core.network import Network
+from nnviz.gui import theme
+
+Array = npt.NDArray[Any]
+
+_SQUASH = {"sigmoid": "sigmoid(z)", "relu": "max(0, z)", "tanh": "tanh(z)"}
+
+
+def layer_name(layer: int, n_layers: int) -> str:
+    """``"hidden layer 1"`` or ``"output"`` for state layer index ``layer``."""
+    return "output" if layer == n_layers else f"hidden layer {layer}"
+
+
+def neuron_title(layer: int, neuron: int, n_layers: int) -> str:
+    """``"Hidden layer 1, neuron 7"`` or ``"Output 3"``."""
+    if layer == n_layers:
+        return f"Output {neuron}"
+    return f"Hidden layer {layer}, neuron {neuron}"
+
+
+def neuron_numbers(
+    net: Network, activations: list[Array], layer: int, neuron: int
+) -> tuple[float, float, float, Array]:
+    """``(a, z, b, w)`` of one neuron; ``z = w . a_prev + b`` in float64."""
+    w = net.weights[layer - 1][:, neuron]
+    b = float(net.biases[layer - 1][neuron])
+    z = float(np.dot(activations[layer - 1].astype(np.float64), w.astype(np.float64)) + b)
+    return float(activations[layer][neuron]), z, b, w
+
+
+def squash_text(net: Network, layer: int, neuron: int) -> str:
+    """How ``a`` follows from ``z`` for this neuron's layer."""
+    if layer < net.n_layers:
+        return _SQUASH[net.activation]
+    return "sigmoid(z)" if net.cost == "quadratic" else f"softmax(z)[{neuron}]"
+
+
+class NeuronInfo(QWidget):
+    """Text and weight picture of the hovered or selected neuron."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._plain = ""
+        self._colour_blind = False
+        self._bar_brushes = (pg.mkBrush(theme.POSITIVE), pg.mkBrush(theme.NEGATIVE))
+        self._bar_range = (0, 0.0)
+        self.label = QLabel(self)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stack = QStackedWidget(self)
+        self._build_image_view()
+        self._build_bar_view()
+        self.stack.setVisible(False)
+        # A fixed height: the text changes every frame while training, and a
+        # box that grew and shrank would re-lay out (and repaint) the panel.
+        self.setFixedHeight(122)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.stack, 0, Qt.AlignmentFlag.AlignTop)
+
+    def _build_image_view(self) -> None:
+        self.image_view = pg.GraphicsLayoutWidget()
+        self.image_view.setFixedSize(112, 112)
+        self.image_view.ci.setContentsMargins(1, 1, 1, 1)
+        box = self.image_view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        box.setMenuEnabled(False)
+        self.weight_image = pg.ImageItem(axisOrder="row-major")
+        box.addItem(self.weight_image)
+        box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0)
+        self._image_box = box
+        self.stack.addWidget(self.image_view)
+
+    def _build_bar_view(self) -> None:
+        self.bar_view = pg.PlotWidget()
+        self.bar_view.setFixedSize(168, 112)
+        plot = self.bar_view.getPlotItem()
+        plot.hideAxis("left")
+        plot.hideAxis("bottom")
+        plot.setMouseEnabled(False, False)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        self.bars = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.8)
+        self._zero_line = pg.InfiniteLine(pos=0.0, angle=0)
+        plot.addItem(self._zero_line)
+        plot.addItem(self.bars)
+        self.stack.addWidget(self.bar_view)
+
+    # ------------------------------------------------------------------ content
+    def text(self) -> str:
+        """The info as plain text (one line per fact)."""
+        return self._plain
+
+    def show_hint(self, lines: list[str]) -> None:
+        """No neuron: show an explanation instead."""
+        self._set_lines(lines, title=False)
+        self.stack.setVisible(False)
+
+    def show_neuron(
+        self, net: Network, activations: list[Array], layer: int, neuron: int, note: str = ""
+    ) -> None:
+        """Show ``neuron`` of ``layer`` (1 = first hidden layer) for these activations."""
+        a, z, b, w = neuron_numbers(net, activations, layer, neuron)
+        n_layers = net.n_layers
+        title = neuron_title(layer, neuron, n_layers) + (f" ({note})" if note else "")
+        source = "input pixels" if layer == 1 else layer_name(layer - 1, n_layers)
+        positive, negative = ("purple", "orange") if self._colour_blind else ("blue", "red")
+        lines = [
+            title,
+            f"activation a = {squash_text(net, layer, neuron)} = {a:.4f}",
+            f"weighted sum z = w·a_prev + b = {z:.4f}",
+            f"bias b = {b:.4f}",
+            f"{w.size} weights from the {source} ({positive} +, {negative} -),"
+            f" largest |w| = {float(np.max(np.abs(w))):.3f}",
+        ]
+        self._set_lines(lines, title=True)
+        self._show_weights(w, first_layer=layer == 1)
+
+    def _set_lines(self, lines: list[str], title: bool) -> None:
+        self._plain = "\n".join(lines)
+        parts = [html.escape(line) for line in lines]
+        if title and parts:
+            parts[0] = f"<b>{parts[0]}</b>"
+        self.label.setText("<br>".join(parts))
+
+    def _show_weights(self, w: Array, first_layer: bool) -> None:
+        side = math.isqrt(w.size)
+        if first_layer and side * side == w.size:
+            image = w.reshape(side, side)
+            self.weight_image.setImage(image, levels=theme.symmetric_levels(image))
+            self._image_box.setRange(xRange=(0, side), yRange=(0, side), padding=0)
+            self.stack.setCurrentWidget(self.image_view)
+        else:
+            self._set_bars(w)
+            self.stack.setCurrentWidget(self.bar_view)
+        self.stack.setVisible(True)
+
+    def _set_bars(self, w: Array) -> None:
+        positive, negative = self._bar_brushes
+        brushes = [positive if v > 0 else negative for v in w]
+        self.bars.setOpts(x=np.arange(w.size), height=w, width=0.8, brushes=brushes, pen=None)
+        # The range follows |w| with some slack, so it is not reset every frame.
+        m = max(float(np.max(np.abs(w))), 1e-12)
+        n, top = self._bar_range
+        if n != w.size or not 0.7 * top <= m <= top:
+            self._bar_range = (w.size, m * 1.15)
+            plot = self.bar_view.getPlotItem()
+            plot.setXRange(-0.6, w.size - 0.4, padding=0)
+            plot.setYRange(-m * 1.15, m * 1.15, padding=0)
+
+    # ------------------------------------------------------------------ looks
+    def restyle(self, dark: bool, colour_blind: bool) -> None:
+        """Match the palette and the weight colour map."""
+        self._colour_blind = colour_blind
+        self._bar_brushes = tuple(pg.mkBrush(c) for c in theme.sign_colours(colour_blind))
+        background, foreground = theme.plot_colours(dark)
+        self.weight_image.setLookupTable(theme.diverging_lut(colour_blind))
+        for view in (self.image_view, self.bar_view):
+            view.setBackground(background)
+        self._zero_line.setPen(pg.mkPen(foreground, width=1))
