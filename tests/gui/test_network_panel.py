@@ -1,0 +1,349 @@
+"""The network panel: node brightness, edges, live updates, hover and click, layouts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
+
+from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.network import Network
+from nnviz.core.presets import MODERN
+from nnviz.core.trainer import Trainer
+from nnviz.gui import theme
+from nnviz.gui.panels import network_layout as nl
+from nnviz.gui.panels.network import NetworkPanel
+from nnviz.gui.snapshot import Snapshot
+from nnviz.gui.state import AppState
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir: Path) -> Dataset:
+    return load_mnist(mnist_dir, download_missing=False)
+
+
+@pytest.fixture(scope="module")
+def trained(mnist: Dataset) -> Network:
+    """784-16-16-10 after 600 mini-batches on real MNIST (about 90% right)."""
+    net = MODERN.network((784, 16, 16, 10))
+    Trainer(net, mnist.train_x, mnist.train_y, MODERN.train_config()).step(600)
+    return net
+
+
+@pytest.fixture
+def state(trained: Network, mnist: Dataset) -> AppState:
+    state = AppState(trained.copy())
+    state.set_input(mnist.test_x[0], int(mnist.test_y[0]))
+    return state
+
+
+@pytest.fixture
+def panel(qtbot, state: AppState) -> Iterator[NetworkPanel]:
+    widget = NetworkPanel(state)
+    qtbot.addWidget(widget)
+    widget.resize(600, 460)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+
+
+def viewport_pos(panel: NetworkPanel, layer: int, neuron: int) -> QPoint:
+    """Where a neuron's centre is on the diagram's viewport, in pixels."""
+    return panel.view.mapFromScene(panel.node_scene_pos(layer, neuron))
+
+
+def number(text: str, name: str) -> float:
+    """The number at the end of the info line starting with ``name``."""
+    match = re.search(rf"^{re.escape(name)}.*= (-?\d+\.\d+)", text, re.MULTILINE)
+    assert match, f"no line {name!r} in:\n{text}"
+    return float(match.group(1))
+
+
+def segments(items: dict) -> dict[tuple[int, int], np.ndarray]:  # type: ignore[type-arg]
+    """``(E, 4)`` segments ``x0, y0, x1, y1`` drawn by each (sign, bin) item."""
+    out = {}
+    for key, item in items.items():
+        x, y = item.getData()
+        x = np.zeros(0) if x is None else x
+        y = np.zeros(0) if y is None else y
+        out[key] = np.stack([x[0::2], y[0::2], x[1::2], y[1::2]], axis=1)
+    return out
+
+
+def node_index(panel: NetworkPanel, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The node number at each of the points ``(x, y)`` (exact node centres)."""
+    lay = panel.diagram
+    d = np.hypot(x[:, None] - lay.x[None, :], y[:, None] - lay.y[None, :])
+    assert np.all(d.min(axis=1) < 1e-9), "an edge does not end at a node centre"
+    return d.argmin(axis=1)
+
+
+def hidden_pairs(panel: NetworkPanel, sign: int) -> set[tuple[int, int, int]]:
+    """``(weight layer, source neuron, target neuron)`` of the drawn hidden edges."""
+    lay, pairs = panel.diagram, set()
+    for (s, _b), seg in segments(panel.edge_items).items():
+        if s != sign or len(seg) == 0:
+            continue
+        src = node_index(panel, seg[:, 0], seg[:, 1])
+        dst = node_index(panel, seg[:, 2], seg[:, 3])
+        for i, j in zip(src, dst, strict=True):
+            pairs.add((int(lay.layer[i]), int(lay.index[i]), int(lay.index[j])))
+    return pairs
+
+
+def expected_pairs(net: Network, sign: int) -> set[tuple[int, int, int]]:
+    """The same triples from the weights: every ``w > 0`` (or ``< 0``) after layer 1."""
+    pairs = set()
+    for l, w in enumerate(net.weights[1:], start=1):
+        for i, j in zip(*np.nonzero(np.sign(w) == sign), strict=True):
+            pairs.add((l, int(i), int(j)))
+    return pairs
+
+
+# ---------------------------------------------------------------------- nodes
+def test_node_brightness_is_the_activation(panel: NetworkPanel, state: AppState, mnist: Dataset):
+    for k in (0, 1, 2):
+        state.set_input(mnist.test_x[k], int(mnist.test_y[k]))
+        acts = np.concatenate(state.activations[1:])  # sigmoid hidden, softmax output
+        assert np.allclose(panel.node_values, acts, atol=1e-6)
+        greys = np.array([b.color().red() for b in panel.nodes.data["brush"]])
+        assert np.array_equal(greys, np.rint(acts * 255).astype(int))
+        image = panel.input_image.image
+        assert np.array_equal(image, mnist.test_x[k].reshape(28, 28))
+        assert panel.winner == int(np.argmax(state.activations[-1]))
+
+
+def test_winner_label_moves_with_the_prediction(
+    panel: NetworkPanel, state: AppState, mnist: Dataset
+):
+    seen = set()
+    for k in range(12):
+        state.set_input(mnist.test_x[k])
+        marked = [
+            j for j, label in enumerate(panel.output_labels) if "font-weight" in label.toHtml()
+        ]
+        marked = [j for j in marked if "background-color" in panel.output_labels[j].toHtml()]
+        assert marked == [state.prediction]
+        seen.add(state.prediction)
+    assert len(seen) >= 3  # the mark really moved between digits
+
+
+def test_relu_brightness_is_scaled_by_the_layer_maximum(qtbot):
+    net = Network((784, 16, 16, 10), activation="relu", cost="cross_entropy", seed=3)
+    state = AppState(net)
+    state.set_input(np.random.default_rng(0).random(784))
+    panel = NetworkPanel(state)
+    qtbot.addWidget(panel)
+    hidden = state.activations[1]
+    assert hidden.max() > 1.0  # unbounded, so it must be scaled
+    first = panel.node_values[:16]
+    assert np.allclose(first, hidden / hidden.max())
+    assert "ReLU" in panel.viewbox.toolTip()
+
+
+# ---------------------------------------------------------------------- edges
+def test_hidden_edges_are_binned_by_sign_and_magnitude(panel: NetworkPanel, state: AppState):
+    net = state.net
+    for sign in (1, -1):
+        assert hidden_pairs(panel, sign) == expected_pairs(net, sign)
+    n_positive = sum(int((w > 0).sum()) for w in net.weights[1:])
+    drawn = sum(len(s) for (sign, _), s in segments(panel.edge_items).items() if sign == 1)
+    assert drawn == n_positive
+    # Each edge sits in the bin of its |w| relative to its layer's largest.
+    lay = panel.diagram
+    for (_sign, b), seg in segments(panel.edge_items).items():
+        if len(seg) == 0:
+            continue
+        src = node_index(panel, seg[:, 0], seg[:, 1])
+        dst = node_index(panel, seg[:, 2], seg[:, 3])
+        l = lay.layer[src]
+        for li, i, j in zip(l, lay.index[src], lay.index[dst], strict=True):
+            w = net.weights[li]
+            rel = abs(w[i, j]) / np.abs(w).max()
+            assert min(int(rel * nl.N_BINS), nl.N_BINS - 1) == b
+    widths = [panel.edge_items[1, b].opts["pen"].widthF() for b in range(nl.N_BINS)]
+    assert widths == sorted(widths) and widths[-1] > widths[0]
+
+
+def test_input_edges_are_the_strongest_pixels(panel: NetworkPanel, state: AppState):
+    w0 = state.net.weights[0]  # (784, 16)
+    k = nl.input_edges_per_neuron(16)
+    assert 3 <= k <= 5
+    px, py = panel.diagram.pixel_centres
+    drawn: dict[int, set[int]] = {j: set() for j in range(16)}
+    for (sign, _b), seg in segments(panel.input_edge_items).items():
+        if len(seg) == 0:
+            continue
+        pixel = np.hypot(seg[:, :1] - px[None, :], seg[:, 1:2] - py[None, :]).argmin(axis=1)
+        assert np.allclose(px[pixel], seg[:, 0]) and np.allclose(py[pixel], seg[:, 1])
+        target = node_index(panel, seg[:, 2], seg[:, 3])
+        assert np.all(panel.diagram.layer[target] == 1)
+        for p, j in zip(pixel, panel.diagram.index[target], strict=True):
+            assert np.sign(w0[p, j]) == sign
+            drawn[int(j)].add(int(p))
+    for j, pixels in drawn.items():
+        assert len(pixels) == k
+        strongest = set(np.argsort(np.abs(w0[:, j]))[-k:].tolist())
+        assert pixels == strongest
+
+
+def test_edges_follow_new_parameters(panel: NetworkPanel, state: AppState, qtbot):
+    before = segments(panel.edge_items)
+    # A snapshot from the worker with every weight's sign flipped.
+    net = state.net
+    snapshot = Snapshot(
+        generation=state.generation,
+        sizes=net.sizes,
+        activation=net.activation,
+        cost=net.cost,
+        theta=-net.theta.copy(),
+    )
+    with qtbot.waitSignal(state.params_changed):
+        state.apply_snapshot(snapshot)
+    after = segments(panel.edge_items)
+    for b in range(nl.N_BINS):
+        assert np.array_equal(after[1, b], before[-1, b])
+        assert np.array_equal(after[-1, b], before[1, b])
+    assert hidden_pairs(panel, 1) == expected_pairs(state.net, 1)
+    # A direct change of theta announced with params_changed.
+    state.net.theta = np.random.default_rng(5).standard_normal(net.n_params)
+    state.params_changed.emit()
+    assert hidden_pairs(panel, -1) == expected_pairs(state.net, -1)
+    assert hidden_pairs(panel, -1) != hidden_pairs(panel, 1)
+
+
+# ---------------------------------------------------------------------- hover and click
+def test_clicking_a_first_layer_neuron_selects_it(panel: NetworkPanel, state: AppState, qtbot):
+    j = 5
+    qtbot.mouseClick(
+        panel.view.viewport(), Qt.MouseButton.LeftButton, pos=viewport_pos(panel, 1, j)
+    )
+    assert state.selected == (1, j)
+    text = panel.info_text()
+    assert text.startswith(f"Hidden layer 1, neuron {j}")
+    w, b = state.net.weights[0][:, j], float(state.net.biases[0][j])
+    z = float(state.activations[0].astype(np.float64) @ w.astype(np.float64) + b)
+    assert number(text, "bias b") == pytest.approx(b, abs=1e-4)
+    assert number(text, "weighted sum z") == pytest.approx(z, abs=1e-3)
+    assert number(text, "activation a") == pytest.approx(float(state.activations[1][j]), abs=1e-4)
+    assert number(text, "activation a") == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-4)
+    assert np.array_equal(panel.info.weight_image.image, w.reshape(28, 28))
+    assert panel.info.stack.currentWidget() is panel.info.image_view
+    pen = panel.nodes.data["pen"][panel.diagram.node(1, j)]
+    assert pen.color().rgb() == theme.HIGHLIGHT.rgb() and pen.widthF() > 2
+    # Clicking empty space (above the first column) clears the selection.
+    empty = panel.view.mapFromScene(panel.viewbox.mapViewToScene(QPointF(0.7, 0.02)))
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=empty)
+    assert state.selected is None
+    assert panel.info_text().startswith("Hover over a neuron")
+
+
+def test_hover_shows_a_neuron_and_keeps_the_selection(
+    panel: NetworkPanel,
+    state: AppState,
+    qtbot,
+):
+    state.select(1, 2)
+    viewport = panel.view.viewport()
+    qtbot.mouseMove(viewport, viewport_pos(panel, 3, 4))
+    qtbot.waitUntil(lambda: panel.info_text().startswith("Output 4"))
+    assert number(panel.info_text(), "activation a") == pytest.approx(
+        float(state.activations[3][4]), abs=1e-4
+    )
+    assert state.selected == (1, 2)  # hovering does not select
+    ring = panel.nodes.data["pen"][panel.diagram.node(1, 2)]
+    assert ring.color().rgb() == theme.HIGHLIGHT.rgb()
+    empty = panel.view.mapFromScene(panel.viewbox.mapViewToScene(QPointF(1.2, 0.03)))
+    qtbot.mouseMove(viewport, empty)
+    qtbot.waitUntil(lambda: panel.info_text().startswith("Hidden layer 1, neuron 2 (selected"))
+
+
+def test_selection_from_elsewhere_shows_that_neuron(panel: NetworkPanel, state: AppState):
+    state.select(2, 3)
+    text = panel.info_text()
+    assert text.startswith("Hidden layer 2, neuron 3")
+    w = state.net.weights[1][:, 3]
+    z = float(state.activations[1].astype(np.float64) @ w + state.net.biases[1][3])
+    assert number(text, "weighted sum z") == pytest.approx(z, abs=1e-3)
+    assert panel.info.stack.currentWidget() is panel.info.bar_view
+    assert np.allclose(panel.info.bars.opts["height"], w)
+    assert panel.nodes.data["pen"][panel.diagram.node(2, 3)].color().rgb() == theme.HIGHLIGHT.rgb()
+    state.select(-1, -1)
+    assert panel.nodes.data["pen"][panel.diagram.node(2, 3)].color().rgb() != theme.HIGHLIGHT.rgb()
+
+
+def test_info_follows_training(panel: NetworkPanel, state: AppState, qtbot):
+    state.select(1, 0)
+    new = state.net.theta * 0.5
+    state.apply_snapshot(
+        Snapshot(state.generation, state.net.sizes, state.net.activation, state.net.cost, new)
+    )
+    b = float(state.net.biases[0][0])
+    qtbot.waitUntil(lambda: number(panel.info_text(), "bias b") == pytest.approx(b, abs=1e-4))
+    assert np.array_equal(panel.info.weight_image.image, state.net.weights[0][:, 0].reshape(28, 28))
+
+
+# ---------------------------------------------------------------------- architectures and looks
+@pytest.mark.parametrize("sizes", [(784, 32, 10), (784, 16, 16, 16, 10), (784, 100, 10)])
+def test_other_architectures_render(panel: NetworkPanel, state: AppState, sizes, mnist):
+    state.set_network(Network(sizes, cost="cross_entropy", init="scaled", seed=1))
+    state.set_input(mnist.test_x[3])
+    lay = panel.diagram
+    assert lay.n_nodes == sum(sizes[1:])
+    for l, n in enumerate(sizes[1:], start=1):
+        assert int((lay.layer == l).sum()) == n
+    assert np.allclose(panel.node_values[-10:], state.activations[-1], atol=1e-6)
+    # Nodes never overlap, however many there are.
+    d = np.hypot(lay.x[:, None] - lay.x[None, :], lay.y[:, None] - lay.y[None, :])
+    np.fill_diagonal(d, np.inf)
+    assert np.all(d >= lay.diameter[:, None])
+    n_hidden_edges = sum(len(s) for s in segments(panel.edge_items).values())
+    assert n_hidden_edges == sum(int(np.count_nonzero(w)) for w in state.net.weights[1:])
+    n_input = sum(len(s) for s in segments(panel.input_edge_items).values())
+    assert n_input == sizes[1] * nl.input_edges_per_neuron(sizes[1])
+    assert n_input <= 4 * sizes[1]
+    assert not panel.grab().isNull()
+    assert len(panel.output_labels) == 10
+
+
+def test_rendered_nodes_show_their_brightness(panel: NetworkPanel, state: AppState):
+    image = panel.view.grab().toImage()
+    values = panel.node_values
+    bright, dark = int(np.argmax(values)), int(np.argmin(values))
+    lay = panel.diagram
+    for i, expect_bright in ((bright, True), (dark, False)):
+        pos = (
+            panel.view.mapFromScene(panel.viewbox.mapViewToScene(QPointF(lay.x[i], lay.y[i])))
+            * panel.view.devicePixelRatioF()
+        )
+        grey = QColor(image.pixel(pos)).lightness()
+        assert (grey > 200) if expect_bright else (grey < 60)
+
+
+def test_colour_blind_and_dark_restyle(panel: NetworkPanel, state: AppState):
+    def pens() -> list[int]:
+        return [item.opts["pen"].color().rgb() & 0xFFFFFF for item in panel.edge_items.values()]
+
+    positive, _ = theme.sign_colours(False)
+    assert pens()[0] == positive.rgb() & 0xFFFFFF
+    before = pens()
+    state.set_appearance(colour_blind=True)
+    after = pens()
+    assert after != before
+    positive_cb, negative_cb = theme.sign_colours(True)
+    assert (
+        panel.edge_items[1, 0].opts["pen"].color().rgb() & 0xFFFFFF == positive_cb.rgb() & 0xFFFFFF
+    )
+    assert (
+        panel.edge_items[-1, 0].opts["pen"].color().rgb() & 0xFFFFFF == negative_cb.rgb() & 0xFFFFFF
+    )
+    assert "purple" in panel.info_text()
+    state.set_appearance(dark=True)
+    background, _ = theme.plot_colours(True)
+    assert panel.view.backgroundBrush().color().rgb() == background.rgb()
+    assert not panel.grab().isNull()
