@@ -148,6 +148,9 @@ def test_other_first_layer_sizes(
     assert mosaic.shape == (shape[0] * STEP - GUTTER, shape[1] * STEP - GUTTER)
     assert_mosaic_shows(mosaic, state.net.weights[0], cols=shape[1])
     assert np.isfinite(mosaic).sum() == hidden * SIDE * SIDE  # empty slots stay NaN
+    backing = panel._backing.path()  # the grey behind the gutters: tiles only, no empty slot
+    slots = [panel.tile_rect(j).center() for j in range(shape[0] * shape[1])]
+    assert [backing.contains(c) for c in slots] == [j < hidden for j in range(len(slots))]
     state.select(1, hidden - 1)
     assert panel.outline_rect().center() == panel.tile_rect(hidden - 1).center()
     panel.grab()

@@ -14,10 +14,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsItem,
+    QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsSimpleTextItem,
     QHBoxLayout,
@@ -59,6 +60,20 @@ def nice_levels(values: np.ndarray) -> tuple[float, float]:
     unit = 10.0 ** (math.floor(math.log10(top)) - 1)
     m = math.ceil(top / unit * (1 - 1e-9)) * unit
     return -m, m
+
+
+def backing_path(n: int, cols: int, side: int) -> QPainterPath:
+    """The area of the ``n`` tiles and the gutters between them (not the empty slots)."""
+    step = side + GUTTER
+    full, rest = divmod(n, cols)
+    path = QPainterPath()
+    if full:
+        path.addRect(QRectF(0, 0, cols * step - GUTTER, full * step - GUTTER))
+    if rest:
+        top = max(0, full * step - GUTTER)
+        path.addRect(QRectF(0, top, rest * step - GUTTER, full * step + side - top))
+    path.setFillRule(Qt.FillRule.WindingFill)
+    return path
 
 
 def tile_label(text: str) -> QGraphicsRectItem:
@@ -140,7 +155,7 @@ class WeightsPanel(QWidget):
         self._view = self._graphics.addViewBox(
             row=0, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
         )
-        self._backing = QGraphicsRectItem()  # shows through the NaN gutters
+        self._backing = QGraphicsPathItem()  # shows through the NaN gutters
         self._backing.setPen(QPen(Qt.PenStyle.NoPen))
         self._image = pg.ImageItem(axisOrder="row-major")
         self._outline = QGraphicsRectItem()
@@ -183,7 +198,7 @@ class WeightsPanel(QWidget):
         self._buf = np.full((self._rows, step, self._cols, step), np.nan, dtype=np.float32)
         self._tiles = np.full((self._rows * self._cols, self._side, self._side), np.nan, np.float32)
         height, width = self._rows * step - GUTTER, self._cols * step - GUTTER
-        self._backing.setRect(QRectF(0, 0, width, height))
+        self._backing.setPath(backing_path(self._n, self._cols, self._side))
         self._view.setRange(QRectF(0, 0, width, height), padding=0.01)
         self._make_labels()
         self.refresh()
