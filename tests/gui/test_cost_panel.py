@@ -8,10 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from nnviz.core.network import Network
 from nnviz.gui.panels.cost import SMOOTHING, CostPanel
+from nnviz.gui.panels.history import nice_extent
 from nnviz.gui.snapshot import EpochResult, Marker, Snapshot
 from nnviz.gui.state import AppState
 
@@ -204,9 +208,72 @@ def test_a_million_steps_draw_a_bounded_number_of_points(panel: CostPanel, state
     assert x[0] == 0 and x[-1] >= n - 2**12  # the whole run is covered
     assert y.max() == costs.max() and y.min() == costs.min()  # peaks kept
     assert len(panel.smoothed_item.getData()[0]) < 10_000
-    panel.plot_item.vb.setXRange(500_000, 500_400, padding=0)  # zoom in: full detail
-    panel.redraw()
+    panel.set_step_range(500_000, 500_400)  # zoom in: full detail
+    assert not panel.following
     x, y = panel.raw_item.getData()
     assert x[0] <= 500_000 and x[-1] >= 500_400 and len(x) < 1000
     np.testing.assert_array_equal(y, costs[x.astype(int)])
     panel.grab()
+
+
+def test_the_x_range_follows_the_run_in_nice_jumps(panel: CostPanel, state: AppState) -> None:
+    feed(state, np.ones(1000), 300)
+    panel.redraw()
+    x0, x1 = panel.plot_item.vb.viewRange()[0]
+    assert x0 <= 0 and 999 <= x1 <= 1.25 * 1000 + 30
+    feed(state, np.ones(10), 10, first_step=1000)  # 1010 steps: the range jumps once ...
+    panel.redraw()
+    wider = panel.plot_item.vb.viewRange()[0]
+    assert wider[1] > x1 and wider[1] >= 1009
+    feed(state, np.ones(10), 10, first_step=1010)  # ... and then stays put
+    panel.redraw()
+    assert panel.plot_item.vb.viewRange()[0] == wider
+
+
+def test_nice_extent() -> None:
+    assert [nice_extent(v) for v in (1, 7, 101, 1000, 1001, 1260, 8001)] == [
+        1,
+        8,
+        125,
+        1000,
+        1250,
+        1500,
+        10000,
+    ]
+    spans = np.geomspace(1, 1e7, 500)
+    extents = np.array([nice_extent(v) for v in spans])
+    assert np.all(extents >= spans) and np.all(extents <= spans * 4 / 3 + 1e-9)
+
+
+def test_mouse_wheel_zoom_stops_following_until_show_all(
+    qtbot: QtBot, panel: CostPanel, state: AppState
+) -> None:
+    feed(state, np.linspace(2, 1, 4000), 400)
+    panel.redraw()
+    QApplication.processEvents()  # the view applies its new range before we map points
+    full = panel.plot_item.vb.viewRange()[0]
+    centre = panel.plot_item.vb.mapViewToScene(QPointF(2000, 1.5))
+    where = QPointF(panel._plot_widget.mapFromScene(centre))
+    wheel = QWheelEvent(
+        where,
+        QPointF(panel._plot_widget.viewport().mapToGlobal(where.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 480),  # four notches towards the user: zoom in
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(panel._plot_widget.viewport(), wheel)
+    assert not panel.following
+    zoomed = panel.plot_item.vb.viewRange()[0]
+    assert zoomed[1] - zoomed[0] < 0.8 * (full[1] - full[0])
+    feed(state, np.ones(4000), 400, first_step=4000)  # new steps do not move a zoomed view
+    panel.redraw()
+    assert panel.plot_item.vb.viewRange()[0] == pytest.approx(zoomed)
+    x, _ = panel.raw_item.getData()
+    assert x[0] >= zoomed[0] - 50 and x[-1] <= zoomed[1] + 50  # only the zoomed part drawn
+    panel._all_button.click()
+    assert panel.following
+    x0, x1 = panel.plot_item.vb.viewRange()[0]
+    assert x0 <= 0 and x1 >= 7999

@@ -16,10 +16,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnviz.gui import theme
-from nnviz.gui.panels.history import CostHistory
+from nnviz.gui.panels.history import CostHistory, nice_extent
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 
@@ -52,12 +60,8 @@ def describe_cost(cost: str, n_outputs: int) -> str:
 
 def blend(colour: QColor, background: QColor) -> QColor:
     """``colour`` (with alpha) painted over ``background``, as an opaque colour."""
-    a = colour.alphaF()
-    mix = [
-        a * c + (1 - a) * b
-        for c, b in zip(colour.getRgbF()[:3], background.getRgbF()[:3], strict=True)
-    ]
-    return QColor.fromRgbF(*mix)
+    a, rgb, under = colour.alphaF(), colour.getRgbF()[:3], background.getRgbF()[:3]
+    return QColor.fromRgbF(*(a * c + (1 - a) * b for c, b in zip(rgb, under, strict=True)))
 
 
 def legend_html(train: QColor, faint: QColor) -> str:
@@ -109,6 +113,8 @@ class CostPanel(QWidget):
         self.history = CostHistory(SMOOTHING)
         self._marker_lines: list[pg.InfiniteLine] = []
         self._drawn_evaluations = -1
+        self._follow = True  # the x range shows the whole run (False once the user zooms)
+        self._x_extent: tuple[float, float] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
@@ -133,6 +139,10 @@ class CostPanel(QWidget):
         self._log_box = QCheckBox("log scale")
         self._log_box.setToolTip("Show the cost on a logarithmic axis (late progress is visible)")
         self._log_box.toggled.connect(self.set_log_scale)
+        self._all_button = QToolButton()
+        self._all_button.setText("show all")
+        self._all_button.setToolTip("Zoom out to the whole run and follow the new steps")
+        self._all_button.clicked.connect(self.follow_latest)
         self._status = QLabel()
         self._status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -142,6 +152,7 @@ class CostPanel(QWidget):
         self._cost_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._toolbar = QHBoxLayout()
         self._toolbar.addWidget(self._log_box)
+        self._toolbar.addWidget(self._all_button)
         self._toolbar.addWidget(self._status, 1)
 
     def _build_plot(self) -> None:
@@ -149,6 +160,7 @@ class CostPanel(QWidget):
         plot = self.plot_item = self._plot_widget.getPlotItem()
         plot.setLabel("bottom", "mini-batch (step)")
         plot.setLabel("left", "cost")
+        plot.setContentsMargins(2, 10, 2, 2)  # room for the top tick labels
         plot.setMenuEnabled(False)
         plot.hideButtons()
         # no grid: its alpha-blended lines tripled the cost of a repaint (~1.5 -> 5 ms)
@@ -158,7 +170,11 @@ class CostPanel(QWidget):
         self._test_cost = plot.plot(symbol="o", symbolSize=7)
         self._test_cost.setZValue(3)
         self._build_accuracy_axis(plot)
+        # x follows the run in "nice" jumps (not every frame: re-ticking the axes each
+        # frame doubled the cost of a redraw); y auto-ranges
+        plot.enableAutoRange(x=False, y=True)
         plot.vb.sigXRangeChanged.connect(self._view_moved)
+        plot.vb.sigRangeChangedManually.connect(self._user_moved_view)
 
     def _build_accuracy_axis(self, plot: pg.PlotItem) -> None:
         self._acc_view = pg.ViewBox(enableMenu=False)
@@ -198,20 +214,24 @@ class CostPanel(QWidget):
             self.plot_item.removeItem(line)
         self._marker_lines.clear()
         self._drawn_evaluations = -1
-        self.plot_item.enableAutoRange()
-        self.redraw()
+        self.follow_latest()
 
     def _add_marker_line(self, step: int, text: str) -> None:
-        _, foreground = theme.plot_colours(self.state.dark)
-        line = pg.InfiniteLine(
-            pos=step,
-            angle=90,
-            pen=pg.mkPen(foreground, width=1, style=Qt.PenStyle.DashLine),
-            label=text,
-            labelOpts={"position": 0.95, "color": foreground, "anchors": [(0, 0), (1, 0)]},
-        )
+        line = pg.InfiniteLine(pos=step, angle=90, label=text)
+        line.label.setPosition(0.95)
+        line.label.anchors = [(0, 0), (1, 0)]  # right of the line, or left near the edge
+        self._style_marker(line)
         self.plot_item.addItem(line, ignoreBounds=True)
         self._marker_lines.append(line)
+
+    def _style_marker(self, line: pg.InfiniteLine) -> None:
+        background, foreground = theme.plot_colours(self.state.dark)
+        line.setPen(pg.mkPen(foreground, width=1, style=Qt.PenStyle.DashLine))
+        line.label.setColor(foreground)
+        plate = QColor(background)
+        plate.setAlpha(200)  # readable over the curves it crosses
+        line.label.fill = pg.mkBrush(plate)
+        line.label.update()
 
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
@@ -219,8 +239,9 @@ class CostPanel(QWidget):
         self._timer.stop()
         history = self.history
         vb = self.plot_item.vb
-        if vb.autoRangeEnabled()[0]:
+        if self._follow:
             start, stop = 0, len(history)
+            self._fit_x()
         else:
             start, stop = history.index_range(*vb.viewRange()[0])
         blocks = max(100, int(vb.width()) // PIXELS_PER_BLOCK)
@@ -245,10 +266,25 @@ class CostPanel(QWidget):
         else:
             self._acc_view.setYRange(0.0, 100.0, padding=0)
 
+    def _fit_x(self) -> None:
+        """Show the whole run, widening the x range in jumps (at most a third too wide)."""
+        steps = self.history.steps.view
+        first = float(steps[0]) if steps.size else 0.0
+        last = float(steps[-1]) if steps.size else 100.0
+        extent = (first, first + nice_extent(last - first + 1))
+        if extent != self._x_extent:
+            self._x_extent = extent
+            self.plot_item.vb.setXRange(*extent, padding=0.02)
+
     def _view_moved(self) -> None:
-        """The user zoomed or panned: draw the detail of the new range."""
-        if not self.plot_item.vb.autoRangeEnabled()[0] and not self._timer.isActive():
+        """The view moved: when zoomed in, draw the detail of the new range."""
+        if not self._follow and not self._timer.isActive():
             self._timer.start()
+
+    def _user_moved_view(self) -> None:
+        """The user zoomed or panned with the mouse: stop following the run."""
+        self._follow = False
+        self._view_moved()
 
     def _update_status(self) -> None:
         history = self.history
@@ -286,8 +322,7 @@ class CostPanel(QWidget):
         self._accuracy.setSymbolBrush(ACCURACY)
         self._accuracy.setSymbolPen(pg.mkPen(background))
         for line in self._marker_lines:
-            line.setPen(pg.mkPen(foreground, width=1, style=Qt.PenStyle.DashLine))
-            line.label.setColor(foreground)
+            self._style_marker(line)
         swatch = QColor(train)
         swatch.setAlpha(110)  # the thin faint line needs a stronger tint as a short mark
         self._legend = legend_html(train, blend(swatch, background))
@@ -300,6 +335,27 @@ class CostPanel(QWidget):
             self._log_box.setChecked(on)  # comes back here through toggled
             return
         self.plot_item.setLogMode(x=False, y=on)
+        self.plot_item.enableAutoRange(x=False, y=True)  # setLogMode auto-ranges both axes
+        self._x_extent = None
+        self.redraw()
+
+    def follow_latest(self) -> None:
+        """Show the whole run again and follow the new steps (the "show all" button)."""
+        self._follow = True
+        self._x_extent = None
+        self.plot_item.enableAutoRange(x=False, y=True)
+        self.redraw()
+
+    def set_step_range(self, first: float, last: float) -> None:
+        """Zoom to steps ``[first, last]`` (stops following the run, as a mouse zoom does)."""
+        self._follow = False
+        self.plot_item.vb.setXRange(first, last, padding=0)
+        self.redraw()
+
+    @property
+    def following(self) -> bool:
+        """Whether the view shows the whole run and follows new steps."""
+        return self._follow
 
     def log_scale(self) -> bool:
         """Whether the cost axis is logarithmic."""

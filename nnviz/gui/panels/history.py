@@ -186,6 +186,16 @@ class PeakPyramid:
         return index, values
 
 
+def nice_extent(span: float) -> float:
+    """The smallest ``m * 10**k`` (m in 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8) >= ``span``."""
+    span = max(span, 1.0)
+    decade = 10.0 ** math.floor(math.log10(span))
+    for m in (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if m * decade >= span * (1 - 1e-12):
+            return m * decade
+    return 10.0 * decade
+
+
 CSV_HEADER = (
     "kind",
     "step",
