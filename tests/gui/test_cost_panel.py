@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from nnviz.core.network import Network
 from nnviz.gui.panels.cost import SMOOTHING, CostPanel
-from nnviz.gui.panels.history import nice_extent
+from nnviz.gui.panels.history import nice_cost_range, nice_extent
 from nnviz.gui.snapshot import EpochResult, Marker, Snapshot
 from nnviz.gui.state import AppState
 
@@ -163,8 +163,19 @@ def test_log_scale_toggles_the_cost_axis_only(panel: CostPanel, state: AppState)
     panel.redraw()
     _, y = panel.raw_item.getData()  # data as drawn: log10 of the costs
     assert y[0] == pytest.approx(math.log10(3))
+    y0, y1 = panel.plot_item.vb.viewRange()[1]  # log10 units, whole half-decades
+    assert y0 <= -2.0 and y1 >= math.log10(3) and y1 - y0 <= 3.5
     panel.set_log_scale(False)
     assert not panel.log_scale() and not panel._log_box.isChecked()
+    y0, y1 = panel.plot_item.vb.viewRange()[1]
+    assert y0 <= 0 and 3 <= y1 <= 3.2
+    panel.set_step_range(100, 200)  # zoomed in, the log switch keeps the steps shown
+    panel.set_log_scale(True)
+    x0, x1 = panel.plot_item.vb.viewRange()[0]
+    assert 95 <= x0 <= 105 and 195 <= x1 <= 205
+    y0, y1 = panel.plot_item.vb.viewRange()[1]
+    visible = np.log10(np.geomspace(3, 0.01, 400)[99:202])
+    assert y0 <= visible.min() and y1 >= visible.max() and y1 - y0 < 1.5
 
 
 def test_export_csv_round_trips(panel: CostPanel, state: AppState, tmp_path: Path) -> None:
@@ -228,6 +239,13 @@ def test_the_x_range_follows_the_run_in_nice_jumps(panel: CostPanel, state: AppS
     feed(state, np.ones(10), 10, first_step=1010)  # ... and then stays put
     panel.redraw()
     assert panel.plot_item.vb.viewRange()[0] == wider
+
+
+def test_nice_cost_range() -> None:
+    values = np.array([np.nan, 0.02, 2.3, np.inf, 0.7])
+    assert nice_cost_range(values, log=False) == (0.0, 2.5)
+    assert nice_cost_range(values, log=True) == (-2.0, 0.5)
+    assert nice_cost_range(np.array([np.nan]), log=True) == (-1.0, 1.0)
 
 
 def test_nice_extent() -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.gui import theme
-from nnviz.gui.panels.history import CostHistory, nice_extent
+from nnviz.gui.panels.history import CostHistory, nice_cost_range, nice_extent
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 
@@ -114,7 +114,7 @@ class CostPanel(QWidget):
         self._marker_lines: list[pg.InfiniteLine] = []
         self._drawn_evaluations = -1
         self._follow = True  # the x range shows the whole run (False once the user zooms)
-        self._x_extent: tuple[float, float] | None = None
+        self._extent: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
@@ -170,9 +170,9 @@ class CostPanel(QWidget):
         self._test_cost = plot.plot(symbol="o", symbolSize=7)
         self._test_cost.setZValue(3)
         self._build_accuracy_axis(plot)
-        # x follows the run in "nice" jumps (not every frame: re-ticking the axes each
-        # frame doubled the cost of a redraw); y auto-ranges
-        plot.enableAutoRange(x=False, y=True)
+        # the view follows the run in "nice" jumps, not every frame: re-ticking the axes
+        # each frame doubled the cost of a redraw
+        plot.disableAutoRange()
         plot.vb.sigXRangeChanged.connect(self._view_moved)
         plot.vb.sigRangeChangedManually.connect(self._user_moved_view)
 
@@ -239,22 +239,19 @@ class CostPanel(QWidget):
         self._timer.stop()
         history = self.history
         vb = self.plot_item.vb
-        if self._follow:
-            start, stop = 0, len(history)
-            self._fit_x()
-        else:
-            start, stop = history.index_range(*vb.viewRange()[0])
+        start, stop = (0, len(history)) if self._follow else history.index_range(*vb.viewRange()[0])
         blocks = max(100, int(vb.width()) // PIXELS_PER_BLOCK)
-        steps = history.steps.view
+        steps, drawn = history.steps.view, [history.test_costs.view]
         for item, series in ((self._raw, history.costs), (self._smoothed, history.smoothed)):
             index, values = series.decimate(start, stop, blocks)
-            item.setData(
-                steps[index].astype(np.float64), np.where(np.isfinite(values), values, np.nan)
-            )
+            drawn.append(np.where(np.isfinite(values), values, np.nan))
+            item.setData(steps[index].astype(np.float64), drawn[-1])
         if self._drawn_evaluations != len(history.eval_steps):  # new test results only
             self._drawn_evaluations = len(history.eval_steps)
             self._test_cost.setData(history.eval_steps.view.copy(), history.test_costs.view.copy())
             self._draw_accuracy()
+        if self._follow:
+            self._fit_view(np.concatenate(drawn))
         self._update_status()
 
     def _draw_accuracy(self) -> None:
@@ -266,15 +263,16 @@ class CostPanel(QWidget):
         else:
             self._acc_view.setYRange(0.0, 100.0, padding=0)
 
-    def _fit_x(self) -> None:
-        """Show the whole run, widening the x range in jumps (at most a third too wide)."""
+    def _fit_view(self, costs: np.ndarray) -> None:
+        """Show the whole run; the ranges grow in jumps (at most a third too big)."""
         steps = self.history.steps.view
         first = float(steps[0]) if steps.size else 0.0
         last = float(steps[-1]) if steps.size else 100.0
-        extent = (first, first + nice_extent(last - first + 1))
-        if extent != self._x_extent:
-            self._x_extent = extent
-            self.plot_item.vb.setXRange(*extent, padding=0.02)
+        x = (first, first + nice_extent(last - first + 1))
+        y = nice_cost_range(costs, self.log_scale())
+        if (x, y) != self._extent:
+            self._extent = (x, y)
+            self.plot_item.vb.setRange(xRange=x, yRange=y, padding=0.02)
 
     def _view_moved(self) -> None:
         """The view moved: when zoomed in, draw the detail of the new range."""
@@ -334,16 +332,19 @@ class CostPanel(QWidget):
         if self._log_box.isChecked() != on:
             self._log_box.setChecked(on)  # comes back here through toggled
             return
+        shown = self.plot_item.vb.viewRange()[0]
         self.plot_item.setLogMode(x=False, y=on)
-        self.plot_item.enableAutoRange(x=False, y=True)  # setLogMode auto-ranges both axes
-        self._x_extent = None
+        self.plot_item.disableAutoRange()  # setLogMode switched auto-range on
+        self._extent = None
+        if not self._follow:  # zoomed in: keep the steps, fit the cost axis to them
+            self.plot_item.vb.setXRange(*shown, padding=0)
+            self.plot_item.enableAutoRange(y=True)
         self.redraw()
 
     def follow_latest(self) -> None:
         """Show the whole run again and follow the new steps (the "show all" button)."""
         self._follow = True
-        self._x_extent = None
-        self.plot_item.enableAutoRange(x=False, y=True)
+        self._extent = None
         self.redraw()
 
     def set_step_range(self, first: float, last: float) -> None:

@@ -186,14 +186,37 @@ class PeakPyramid:
         return index, values
 
 
-def nice_extent(span: float) -> float:
-    """The smallest ``m * 10**k`` (m in 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8) >= ``span``."""
-    span = max(span, 1.0)
-    decade = 10.0 ** math.floor(math.log10(span))
-    for m in (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if m * decade >= span * (1 - 1e-12):
+def nice_ceiling(value: float) -> float:
+    """The smallest ``m * 10**k`` (m in 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8) >= ``value`` > 0."""
+    decade = 10.0 ** math.floor(math.log10(value))
+    for m in (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0):
+        if m * decade >= value * (1 - 1e-12):
             return m * decade
     return 10.0 * decade
+
+
+def nice_extent(span: float) -> float:
+    """A step-axis width at least ``span`` (and 1), at most a third wider: few jumps."""
+    return nice_ceiling(max(span, 1.0))
+
+
+def nice_cost_range(values: Array, log: bool) -> tuple[float, float]:
+    """A cost-axis range holding ``values`` that changes rarely as training goes on.
+
+    Linear: ``(0, nice_ceiling(max))``. Log: whole half-decades, in log10 units
+    (what a log-mode ``ViewBox`` takes). NaN, infinities (and, in log, values
+    <= 0) are ignored.
+    """
+    finite = values[np.isfinite(values)]
+    if log:
+        finite = finite[finite > 0]
+        if not finite.size:
+            return -1.0, 1.0
+        low = math.floor(2 * math.log10(finite.min())) / 2
+        return low, max(math.ceil(2 * math.log10(finite.max())) / 2, low + 0.5)
+    if not finite.size or finite.max() <= 0:
+        return 0.0, 1.0
+    return min(0.0, float(finite.min())), nice_ceiling(float(finite.max()))
 
 
 CSV_HEADER = (
