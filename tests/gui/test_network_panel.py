@@ -347,3 +347,20 @@ def test_colour_blind_and_dark_restyle(panel: NetworkPanel, state: AppState):
     background, _ = theme.plot_colours(True)
     assert panel.view.backgroundBrush().color().rgb() == background.rgb()
     assert not panel.grab().isNull()
+
+
+def test_small_panel_hides_text_that_would_collide(panel: NetworkPanel, state: AppState, qtbot):
+    state.select(2, 1)
+    assert all(c.isVisible() for c in panel.captions)
+    assert all(label.isVisible() for label in panel.output_labels)
+    assert panel.info.stack.isVisible()
+    panel.resize(340, 280)
+    qtbot.waitUntil(lambda: not any(c.isVisible() for c in panel.captions))
+    shown = [j for j, label in enumerate(panel.output_labels) if label.isVisible()]
+    assert shown == [state.prediction]
+    assert not panel.info.stack.isVisible()  # the text keeps the narrow box
+    assert panel.info_text().startswith("Hidden layer 2, neuron 1")
+    panel.resize(640, 480)
+    qtbot.waitUntil(lambda: all(c.isVisible() for c in panel.captions))
+    assert all(label.isVisible() for label in panel.output_labels)
+    assert panel.info.stack.isVisible()

@@ -43,8 +43,11 @@ EDGE_ANTIALIAS = (True, True, False, False)
 INPUT_EDGE_WIDTHS = (1.0, 1.0, 1.0, 2.0)
 INPUT_EDGE_ALPHAS = (50, 100, 150, 210)
 INPUT_EDGE_ANTIALIAS = (True, True, True, False)
-#: Labels and captions are only drawn for layers this small.
+#: Output labels are only drawn for layers this small.
 MAX_LABELLED = 40
+#: Pixels needed by a two-line caption and between digit labels; below that
+#: (a small dock) captions are hidden and only the winning digit is labelled.
+CAPTION_PX, LABEL_PX = 26, 12
 
 _BRIGHTNESS_TIPS = {
     "sigmoid": "sigmoid: black = 0, white = 1",
@@ -74,6 +77,7 @@ class NetworkPanel(QWidget):
         self.winner: int | None = None
         self.segments: nl.Segments | None = None
         self._hovered: tuple[int, int] | None = None
+        self._label_room = True
         # Reused brushes: the spot atlas keys on the brush object.
         self._greys = [QBrush(QColor(g, g, g)) for g in range(256)]
         self._build_view()
@@ -111,7 +115,7 @@ class NetworkPanel(QWidget):
         self.input_edge_items = self._make_edge_items(INPUT_EDGE_ANTIALIAS, z=1)  # pixels -> 1
         # Pixel-sized spots are drawn from a cached atlas of rendered symbols
         # (0.2 ms a frame against 1.5 ms for scene-sized ones); their sizes
-        # follow the view's scale through _fit_node_sizes.
+        # follow the view's scale through _fit_to_scale.
         self.nodes = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=None, antialias=True)
         self.nodes.setZValue(2)
         for item in (self.input_image, self.image_frame, self.nodes):
@@ -143,7 +147,7 @@ class NetworkPanel(QWidget):
         self.nodes.sigHovered.connect(self._on_hovered)
         self.nodes.sigClicked.connect(self._on_clicked)
         self.view.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        self.viewbox.sigTransformChanged.connect(self._fit_node_sizes)
+        self.viewbox.sigTransformChanged.connect(self._fit_to_scale)
 
     # ------------------------------------------------------------------ public
     def info_text(self) -> str:
@@ -174,47 +178,65 @@ class NetworkPanel(QWidget):
         x0, y0, x1, y1 = lay.bounds
         self.viewbox.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0)
         self.viewbox.setToolTip(self._tooltip())
-        self._fit_node_sizes()
+        self._fit_to_scale()
         self._apply_pens()
         self._on_params_changed()
         self._on_activations_changed()
 
-    def _fit_node_sizes(self, *_args: Any) -> None:
-        """Spot sizes in pixels for the current scale of the view."""
+    def _fit_to_scale(self, *_args: Any) -> None:
+        """Spot sizes in pixels for the view's scale; hide text that would collide."""
         unit = self.viewbox.viewPixelSize()[0]  # view units per pixel
-        if unit > 0 and np.isfinite(unit):
-            sizes = np.maximum(np.round(self.diagram.diameter / unit), 3.0)
-            if not np.array_equal(sizes, self.nodes.data["size"]):
-                self.nodes.setSize(sizes)
+        if not (unit > 0 and np.isfinite(unit)):
+            return
+        px = 1.0 / unit
+        roomy = nl.CAPTION_ROOM * px >= CAPTION_PX and nl.COLUMN_GAP * px >= CAPTION_PX * 2.5
+        for caption in self.captions:
+            caption.setVisible(roomy)
+        label_room = nl.column_shape(self.diagram.sizes[-1])[2] * px >= LABEL_PX
+        if label_room != self._label_room:
+            self._label_room = label_room
+            self._style_labels()
+        sizes = np.maximum(np.round(self.diagram.diameter * px), 3.0)
+        if not np.array_equal(sizes, self.nodes.data["size"]):
+            self.nodes.setSize(sizes)
 
     def _make_labels(self) -> None:
+        """Digit labels beside the output layer and a caption under each column."""
         for item in self.output_labels + self.captions:
             self.viewbox.removeItem(item)
-        lay, sizes = self.diagram, self.diagram.sizes
-        first_out = lay.starts[-1]
-        self.output_labels = []
-        if sizes[-1] <= MAX_LABELLED:
-            for j in range(sizes[-1]):
-                i = first_out + j
-                label = pg.TextItem(str(j), anchor=(0, 0.5))
-                label.setPos(lay.x[i] + lay.diameter[i] / 2 + 0.015, lay.y[i])
-                self.output_labels.append(label)
-        rows, cols = lay.image_shape()
-        names = [f"input {rows}x{cols}"]
-        names += [f"hidden {l} ({n})" for l, n in enumerate(sizes[1:-1], start=1)]
-        names.append("output")
-        self.captions = []
-        for x, name in zip(lay.column_x, names, strict=True):
-            caption = pg.TextItem(name, anchor=(0.5, 0))
-            caption.setPos(x, 1.005)
-            self.captions.append(caption)
-        small = QFont()
-        small.setPointSizeF(max(small.pointSizeF() - 1.0, 6.0))
+        self.output_labels = self._make_output_labels()
+        self.captions = self._make_captions()
         for item in self.output_labels + self.captions:
             item.setZValue(3)
             self.viewbox.addItem(item)
-        for caption in self.captions:
+
+    def _make_output_labels(self) -> list[pg.TextItem]:
+        lay, n = self.diagram, self.diagram.sizes[-1]
+        labels = []
+        for j in range(n if n <= MAX_LABELLED else 0):
+            i = lay.node(len(lay.sizes) - 1, j)
+            label = pg.TextItem(str(j), anchor=(0, 0.5))
+            label.setPos(lay.x[i] + lay.diameter[i] / 2 + 0.015, lay.y[i])
+            labels.append(label)
+        return labels
+
+    def _make_captions(self) -> list[pg.TextItem]:
+        lay, sizes = self.diagram, self.diagram.sizes
+        rows, cols = lay.image_shape()
+        names = [("input", f"{rows}x{cols} pixels")]
+        names += [(f"hidden {l}", f"{n} neurons") for l, n in enumerate(sizes[1:-1], start=1)]
+        names.append(("output", f"{sizes[-1]} digits" if sizes[-1] == 10 else f"{sizes[-1]}"))
+        small = QFont()
+        small.setPointSizeF(max(small.pointSizeF() - 1.0, 6.0))
+        captions = []
+        for x, (name, count) in zip(lay.column_x, names, strict=True):
+            caption = pg.TextItem(anchor=(0.5, 0))
             caption.setFont(small)
+            caption.setHtml(f'<div align="center">{name}<br>{count}</div>')
+            caption.setTextWidth(caption.textItem.document().idealWidth())
+            caption.setPos(x, 1.005)
+            captions.append(caption)
+        return captions
 
     def _tooltip(self) -> str:
         net = self.state.net
@@ -283,6 +305,7 @@ class NetworkPanel(QWidget):
     def _style_labels(self) -> None:
         _, foreground = theme.plot_colours(self.state.dark)
         for j, label in enumerate(self.output_labels):
+            label.setVisible(self._label_room or j == self.winner)
             if j == self.winner:
                 label.setHtml(
                     f'<span style="background-color:{theme.HIGHLIGHT.name()}; color:#000000;'

@@ -16,12 +16,16 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QWidget
 
 from nnviz.core.network import Network
 from nnviz.gui import theme
 
 Array = npt.NDArray[Any]
+
+#: Narrower than this, the box shows only the text.
+MIN_WIDTH_FOR_PICTURE = 420
 
 _SQUASH = {"sigmoid": "sigmoid(z)", "relu": "max(0, z)", "tanh": "tanh(z)"}
 
@@ -64,6 +68,7 @@ class NeuronInfo(QWidget):
         self._colour_blind = False
         self._bar_brushes = (pg.mkBrush(theme.POSITIVE), pg.mkBrush(theme.NEGATIVE))
         self._bar_range = (0, 0.0)
+        self._has_picture = False
         self.label = QLabel(self)
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setWordWrap(True)
@@ -76,11 +81,13 @@ class NeuronInfo(QWidget):
         # A fixed height: the text changes every frame while training, and a
         # box that grew and shrank would re-lay out (and repaint) the panel.
         self.setFixedHeight(122)
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.label.setMinimumWidth(150)
+        self.stack.setFixedSize(168, 112)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 4)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.label, 1)
-        layout.addWidget(self.stack, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.stack, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
 
     def _build_image_view(self) -> None:
         self.image_view = pg.GraphicsLayoutWidget()
@@ -117,7 +124,8 @@ class NeuronInfo(QWidget):
     def show_hint(self, lines: list[str]) -> None:
         """No neuron: show an explanation instead."""
         self._set_lines(lines, title=False)
-        self.stack.setVisible(False)
+        self._has_picture = False
+        self._fit_picture()
 
     def show_neuron(
         self, net: Network, activations: list[Array], layer: int, neuron: int, note: str = ""
@@ -156,7 +164,16 @@ class NeuronInfo(QWidget):
         else:
             self._set_bars(w)
             self.stack.setCurrentWidget(self.bar_view)
-        self.stack.setVisible(True)
+        self._has_picture = True
+        self._fit_picture()
+
+    def _fit_picture(self) -> None:
+        """The weight picture, if there is one and room for it beside the text."""
+        self.stack.setVisible(self._has_picture and self.width() >= MIN_WIDTH_FOR_PICTURE)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_picture()
 
     def _set_bars(self, w: Array) -> None:
         positive, negative = self._bar_brushes

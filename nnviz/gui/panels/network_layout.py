@@ -25,6 +25,8 @@ Array = npt.NDArray[Any]
 IMAGE_SIDE = 0.5
 #: Gap between the input image and the first hidden column, then between columns.
 FIRST_GAP, COLUMN_GAP = 0.45, 0.40
+#: Height below the columns kept for their captions.
+CAPTION_ROOM = 0.155
 #: Above this many neurons a layer becomes a compact grid of several sub-columns.
 COMPACT_ROWS = 40
 MAX_SPACING = 0.065
@@ -136,7 +138,7 @@ def compute_layout(sizes: Sequence[int]) -> Layout:
         index=np.concatenate(indices),
         starts=tuple(starts),
         column_x=tuple(centres),
-        bounds=(-0.02, -0.02, right, 1.1),
+        bounds=(-0.02, -0.02, right, 1.005 + CAPTION_ROOM),
     )
 
 
