@@ -290,11 +290,14 @@ class CostPanel(QWidget):
             self._status.setText("no training yet: press Train")
             return
         parts = [f"step {int(history.steps.view[-1]):,}"]
-        parts.append(f"smoothed cost {history.smoothed.values[-1]:.4g}")
+        parts.append(f"smoothed {history.smoothed.values[-1]:.3g}")
+        tip = [f"smoothed cost after step {parts[0][5:]}: {history.smoothed.values[-1]:.6g}"]
         if len(history.accuracies):
-            epoch = int(history.eval_epochs.view[-1])
-            parts.append(f"test {history.accuracies.view[-1]:.1%} (epoch {epoch})")
-        self._status.setText("  ·  ".join(parts))
+            epoch, accuracy = int(history.eval_epochs.view[-1]), history.accuracies.view[-1]
+            parts.append(f"test {accuracy:.1%}")
+            tip.append(f"test accuracy after epoch {epoch}: {accuracy:.2%}")
+        self._status.setText(" · ".join(parts))
+        self._status.setToolTip("\n".join(tip))
 
     def _describe_cost(self) -> None:
         net = self.state.net
