@@ -66,17 +66,11 @@ def blend(colour: QColor, background: QColor) -> QColor:
 
 def legend_html(train: QColor, faint: QColor) -> str:
     """The legend line: coloured marks and their meaning."""
-
-    def swatch(colour: QColor, mark: str, text: str) -> str:
-        return f'<span style="color:{colour.name()}">{mark}</span>&nbsp;{text}'
-
+    marks = [(faint, "━", "mini-batch"), (train, "━", "smoothed")]
+    marks += [(TEST_COST, "●", "test cost"), (ACCURACY, "■", "test accuracy")]
     return "&nbsp;&nbsp; ".join(
-        [
-            swatch(faint, "━", "mini-batch"),
-            swatch(train, "━", "smoothed"),
-            swatch(TEST_COST, "●", "test cost"),
-            swatch(ACCURACY, "■", "test accuracy"),
-        ]
+        f'<span style="color:{colour.name()}">{mark}</span>&nbsp;{text}'
+        for colour, mark, text in marks
     )
 
 
