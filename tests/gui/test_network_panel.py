@@ -302,13 +302,28 @@ def test_other_architectures_render(panel: NetworkPanel, state: AppState, sizes,
     d = np.hypot(lay.x[:, None] - lay.x[None, :], lay.y[:, None] - lay.y[None, :])
     np.fill_diagonal(d, np.inf)
     assert np.all(d >= lay.diameter[:, None])
-    n_hidden_edges = sum(len(s) for s in segments(panel.edge_items).values())
-    assert n_hidden_edges == sum(int(np.count_nonzero(w)) for w in state.net.weights[1:])
+    drawn = hidden_pairs(panel, 1) | hidden_pairs(panel, -1)
+    for l, w in enumerate(state.net.weights[1:], start=1):
+        pairs = {(i, j) for (layer, i, j) in drawn if layer == l}
+        if w.size <= nl.MAX_DENSE_EDGES:  # small layers: every weight
+            assert pairs == {(int(i), int(j)) for i, j in zip(*np.nonzero(w), strict=True)}
+            continue
+        # Large layers (100 -> 10): the strongest few into every neuron.
+        assert 0 < len(pairs) <= nl.MAX_DENSE_EDGES
+        for j in range(w.shape[1]):
+            sources = {i for (i, jj) in pairs if jj == j}
+            assert 1 <= len(sources) <= nl.HIDDEN_EDGES_PER_NEURON
+            assert sources == set(np.argsort(np.abs(w[:, j]))[-len(sources) :].tolist())
+        assert "only the strongest weights" in panel.viewbox.toolTip()
     n_input = sum(len(s) for s in segments(panel.input_edge_items).values())
     assert n_input == sizes[1] * nl.input_edges_per_neuron(sizes[1])
     assert n_input <= 4 * sizes[1]
     assert not panel.grab().isNull()
     assert len(panel.output_labels) == 10
+    _, foreground = theme.plot_colours(False)
+    loser = panel.output_labels[(state.prediction + 1) % 10]
+    for item in [*panel.captions, loser]:
+        assert item.textItem.defaultTextColor().rgb() == foreground.rgb()
 
 
 def test_rendered_nodes_show_their_brightness(panel: NetworkPanel, state: AppState):

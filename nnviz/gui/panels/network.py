@@ -15,6 +15,7 @@ between bins and changes node brushes.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -49,10 +50,11 @@ MAX_LABELLED = 40
 #: (a small dock) captions are hidden and only the winning digit is labelled.
 CAPTION_PX, LABEL_PX = 26, 12
 
-_BRIGHTNESS_TIPS = {
-    "sigmoid": "sigmoid: black = 0, white = 1",
-    "relu": "ReLU has no upper bound: brightness = a / (largest a in the layer), black = 0",
-    "tanh": "tanh: black = -1, mid-grey = 0, white = +1",
+#: How a hidden activation maps to brightness (ReLU has no upper bound).
+_BRIGHTNESS = {
+    "sigmoid": "sigmoid, black = 0, white = 1",
+    "relu": "ReLU, a / (largest a in the layer): black = 0, white = the largest",
+    "tanh": "tanh, black = -1, grey = 0, white = +1",
 }
 
 
@@ -228,9 +230,10 @@ class NetworkPanel(QWidget):
         names.append(("output", f"{sizes[-1]} digits" if sizes[-1] == 10 else f"{sizes[-1]}"))
         small = QFont()
         small.setPointSizeF(max(small.pointSizeF() - 1.0, 6.0))
+        foreground = theme.plot_colours(self.state.dark)[1]
         captions = []
         for x, (name, count) in zip(lay.column_x, names, strict=True):
-            caption = pg.TextItem(anchor=(0.5, 0))
+            caption = pg.TextItem(anchor=(0.5, 0), color=foreground)
             caption.setFont(small)
             caption.setHtml(f'<div align="center">{name}<br>{count}</div>')
             caption.setTextWidth(caption.textItem.document().idealWidth())
@@ -241,14 +244,17 @@ class NetworkPanel(QWidget):
     def _tooltip(self) -> str:
         net = self.state.net
         output = "softmax" if net.cost == "cross_entropy" else "sigmoid"
+        pairs = itertools.pairwise(net.sizes[1:])
+        sparse = any(n_in * n_out > nl.MAX_DENSE_EDGES for n_in, n_out in pairs)
         return (
             "Brightness = the neuron's activation for the current input.\n"
-            f"Hidden layers: {_BRIGHTNESS_TIPS[net.activation]}.\n"
+            f"Hidden layers: {_BRIGHTNESS[net.activation]}.\n"
             f"Output ({output}): black = 0, white = 1.\n"
             "Lines: weights, blue positive and red negative (purple/orange in the\n"
             "colour-blind map); thicker and more opaque = larger |w| relative to the\n"
             f"layer's largest. From the input only each first-layer neuron's\n"
             f"{self._k_input()} strongest pixel(s) are drawn, starting at those pixels."
+            + ("\nBetween large layers only the strongest weights are drawn." if sparse else "")
         )
 
     def _k_input(self) -> int:
@@ -372,7 +378,7 @@ class NetworkPanel(QWidget):
 
     def _hint_lines(self) -> list[str]:
         positive, negative = ("purple", "orange") if self.state.colour_blind else ("blue", "red")
-        kind = _BRIGHTNESS_TIPS[self.state.net.activation].split(":", 1)[-1].strip()
+        kind = _BRIGHTNESS[self.state.net.activation]
         return [
             "Hover over a neuron to see its activation a, weighted sum z, bias b and"
             " incoming weights; click it to select it.",

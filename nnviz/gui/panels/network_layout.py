@@ -34,8 +34,10 @@ MAX_SPACING = 0.065
 #: about how many input edges in all: a wide first layer gets fewer each.
 INPUT_EDGES_PER_NEURON = 4
 INPUT_EDGE_BUDGET = 100
-#: Layer pairs with more weights than this show only each neuron's strongest few.
-MAX_DENSE_EDGES = 4096
+#: Layer pairs with more weights than this show only each neuron's strongest
+#: few (at most :data:`HIDDEN_EDGES_PER_NEURON`), and at most this many in all.
+MAX_DENSE_EDGES = 600
+HIDDEN_EDGES_PER_NEURON = 24
 #: Magnitude bins of |w| relative to the layer's largest |w|.
 N_BINS = 4
 
@@ -172,14 +174,26 @@ def input_edges_per_neuron(n_first: int) -> int:
 
 
 def layer_edges(w: Array, l: int) -> tuple[Array, Array]:
-    """``(src, dst)`` of the edges drawn for weight layer ``l`` (``w`` is ``(n_in, n_out)``)."""
+    """``(src, dst)`` of the edges drawn for weight layer ``l`` (``w`` is ``(n_in, n_out)``).
+
+    Every weight between small hidden layers; otherwise the strongest ``k``
+    into each neuron, and of those at most a budget's worth, strongest first
+    (a 784-neuron first layer gets its 100 strongest single pixels).
+    """
     n_in, n_out = w.shape
     if l > 0 and n_in * n_out <= MAX_DENSE_EDGES:
         src, dst = np.divmod(np.arange(n_in * n_out), n_out)
         return src, dst
-    k = input_edges_per_neuron(n_out) if l == 0 else max(1, MAX_DENSE_EDGES // n_out)
-    src = strongest_inputs(w, k)  # (k, n_out)
-    return src.ravel(), np.broadcast_to(np.arange(n_out), src.shape).ravel()
+    if l == 0:
+        k, budget = input_edges_per_neuron(n_out), INPUT_EDGE_BUDGET
+    else:
+        k, budget = max(1, min(HIDDEN_EDGES_PER_NEURON, MAX_DENSE_EDGES // n_out)), MAX_DENSE_EDGES
+    top = strongest_inputs(w, k)  # (k, n_out)
+    src, dst = top.ravel(), np.broadcast_to(np.arange(n_out), top.shape).ravel()
+    if src.size > budget:
+        keep = np.argpartition(np.abs(w[src, dst]), src.size - budget)[-budget:]
+        src, dst = src[keep], dst[keep]
+    return src, dst
 
 
 def edge_segments(layout: Layout, weights: Sequence[Array]) -> Segments:
