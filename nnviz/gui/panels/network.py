@@ -15,7 +15,6 @@ between bins and changes node brushes.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QVBoxLayout, QWi
 
 from nnviz.gui import theme
 from nnviz.gui.panels import network_layout as nl
-from nnviz.gui.panels.network_info import NeuronInfo
+from nnviz.gui.panels.network_info import NeuronInfo, hint_lines, legend_tooltip
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
@@ -50,13 +49,6 @@ MAX_LABELLED = 40
 #: (a small dock) captions are hidden and only the winning digit is labelled.
 CAPTION_PX, LABEL_PX = 26, 12
 
-#: How a hidden activation maps to brightness (ReLU has no upper bound).
-_BRIGHTNESS = {
-    "sigmoid": "sigmoid, black = 0, white = 1",
-    "relu": "ReLU, a / (largest a in the layer): black = 0, white = the largest",
-    "tanh": "tanh, black = -1, grey = 0, white = +1",
-}
-
 
 class NetworkPanel(QWidget):
     """The network diagram with an info box for the hovered or selected neuron.
@@ -77,7 +69,6 @@ class NetworkPanel(QWidget):
         self.state = state
         self.node_values = np.zeros(0)  # the brightness of every node, layer 1 first
         self.winner: int | None = None
-        self.segments: nl.Segments | None = None
         self._hovered: tuple[int, int] | None = None
         self._label_room = True
         # Reused brushes: the spot atlas keys on the brush object.
@@ -167,7 +158,7 @@ class NetworkPanel(QWidget):
         net = self.state.net
         self.diagram = lay = nl.compute_layout(net.sizes)
         self._kinds = nl.layer_kinds(net.sizes, net.activation, net.cost)
-        self._hovered, self.winner, self.segments = None, None, None
+        self._hovered, self.winner = None, None
         self.node_values = np.zeros(lay.n_nodes)
         self.nodes.setData(
             x=lay.x, y=lay.y, size=lay.diameter, data=np.arange(lay.n_nodes), symbol="o"
@@ -179,7 +170,7 @@ class NetworkPanel(QWidget):
         self._make_labels()
         x0, y0, x1, y1 = lay.bounds
         self.viewbox.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0)
-        self.viewbox.setToolTip(self._tooltip())
+        self.viewbox.setToolTip(legend_tooltip(net))
         self._fit_to_scale()
         self._apply_pens()
         self._on_params_changed()
@@ -241,25 +232,6 @@ class NetworkPanel(QWidget):
             captions.append(caption)
         return captions
 
-    def _tooltip(self) -> str:
-        net = self.state.net
-        output = "softmax" if net.cost == "cross_entropy" else "sigmoid"
-        pairs = itertools.pairwise(net.sizes[1:])
-        sparse = any(n_in * n_out > nl.MAX_DENSE_EDGES for n_in, n_out in pairs)
-        return (
-            "Brightness = the neuron's activation for the current input.\n"
-            f"Hidden layers: {_BRIGHTNESS[net.activation]}.\n"
-            f"Output ({output}): black = 0, white = 1.\n"
-            "Lines: weights, blue positive and red negative (purple/orange in the\n"
-            "colour-blind map); thicker and more opaque = larger |w| relative to the\n"
-            f"layer's largest. From the input only each first-layer neuron's\n"
-            f"{self._k_input()} strongest pixel(s) are drawn, starting at those pixels."
-            + ("\nBetween large layers only the strongest weights are drawn." if sparse else "")
-        )
-
-    def _k_input(self) -> int:
-        return nl.input_edges_per_neuron(self.state.net.sizes[1])
-
     def _matches(self) -> bool:
         """Whether net, activations and layout agree (not mid-replacement)."""
         sizes = self.diagram.sizes
@@ -280,7 +252,7 @@ class NetworkPanel(QWidget):
         net = self.state.net
         if net.sizes != self.diagram.sizes:
             return
-        seg = self.segments = nl.edge_segments(self.diagram, net.weights)
+        seg = nl.edge_segments(self.diagram, net.weights)
         from_input = seg.layer == 0
         for items, part in ((self.edge_items, ~from_input), (self.input_edge_items, from_input)):
             for (sign, b), item in items.items():
@@ -365,7 +337,7 @@ class NetworkPanel(QWidget):
     def _refresh_info(self) -> None:
         target = self._hovered or self.state.selected
         if target is None or not self._valid(*target) or not self._matches():
-            self.info.show_hint(self._hint_lines())
+            self.info.show_hint(hint_lines(self.state.net, self.state.colour_blind))
             return
         layer, neuron = target
         notes = []
@@ -375,17 +347,6 @@ class NetworkPanel(QWidget):
             notes.append("the network's answer")
         net, acts = self.state.net, self.state.activations
         self.info.show_neuron(net, acts, layer, neuron, note=", ".join(notes))
-
-    def _hint_lines(self) -> list[str]:
-        positive, negative = ("purple", "orange") if self.state.colour_blind else ("blue", "red")
-        kind = _BRIGHTNESS[self.state.net.activation]
-        return [
-            "Hover over a neuron to see its activation a, weighted sum z, bias b and"
-            " incoming weights; click it to select it.",
-            f"Brightness = activation ({kind}). Lines = weights: {positive} positive,"
-            f" {negative} negative, thicker = larger |w|; from the input only each"
-            f" neuron's {self._k_input()} strongest pixel(s).",
-        ]
 
     # ------------------------------------------------------------------ looks
     def _restyle(self) -> None:

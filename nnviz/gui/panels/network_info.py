@@ -9,6 +9,7 @@ first-hidden-layer neuron, a bar per incoming weight for deeper neurons.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from typing import Any
 
@@ -21,11 +22,19 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, 
 
 from nnviz.core.network import Network
 from nnviz.gui import theme
+from nnviz.gui.panels import network_layout as nl
 
 Array = npt.NDArray[Any]
 
 #: Narrower than this, the box shows only the text.
 MIN_WIDTH_FOR_PICTURE = 420
+
+#: How a hidden activation maps to brightness (ReLU has no upper bound).
+BRIGHTNESS = {
+    "sigmoid": "sigmoid, black = 0, white = 1",
+    "relu": "ReLU, a / (largest a in the layer): black = 0, white = the largest",
+    "tanh": "tanh, black = -1, grey = 0, white = +1",
+}
 
 _SQUASH = {"sigmoid": "sigmoid(z)", "relu": "max(0, z)", "tanh": "tanh(z)"}
 
@@ -57,6 +66,42 @@ def squash_text(net: Network, layer: int, neuron: int) -> str:
     if layer < net.n_layers:
         return _SQUASH[net.activation]
     return "sigmoid(z)" if net.cost == "quadratic" else f"softmax(z)[{neuron}]"
+
+
+def sign_names(colour_blind: bool) -> tuple[str, str]:
+    """Names of the positive and negative weight colours."""
+    return ("purple", "orange") if colour_blind else ("blue", "red")
+
+
+def hint_lines(net: Network, colour_blind: bool) -> list[str]:
+    """What the info box says while no neuron is hovered or selected."""
+    positive, negative = sign_names(colour_blind)
+    k = nl.input_edges_per_neuron(net.sizes[1])
+    return [
+        "Hover over a neuron to see its activation a, weighted sum z, bias b and"
+        " incoming weights; click it to select it.",
+        f"Brightness = activation ({BRIGHTNESS[net.activation]}). Lines = weights:"
+        f" {positive} positive, {negative} negative, thicker = larger |w|; from the"
+        f" input only each neuron's {k} strongest pixel(s).",
+    ]
+
+
+def legend_tooltip(net: Network) -> str:
+    """The diagram's tooltip: how brightness and lines are to be read."""
+    output = "softmax" if net.cost == "cross_entropy" else "sigmoid"
+    k = nl.input_edges_per_neuron(net.sizes[1])
+    pairs = itertools.pairwise(net.sizes[1:])
+    sparse = any(n_in * n_out > nl.MAX_DENSE_EDGES for n_in, n_out in pairs)
+    return (
+        "Brightness = the neuron's activation for the current input.\n"
+        f"Hidden layers: {BRIGHTNESS[net.activation]}.\n"
+        f"Output ({output}): black = 0, white = 1.\n"
+        "Lines: weights, blue positive and red negative (purple/orange in the\n"
+        "colour-blind map); thicker and more opaque = larger |w| relative to the\n"
+        "layer's largest. From the input only each first-layer neuron's\n"
+        f"{k} strongest pixel(s) are drawn, starting at those pixels."
+        + ("\nBetween large layers only the strongest weights are drawn." if sparse else "")
+    )
 
 
 class NeuronInfo(QWidget):
@@ -135,7 +180,7 @@ class NeuronInfo(QWidget):
         n_layers = net.n_layers
         title = neuron_title(layer, neuron, n_layers) + (f" ({note})" if note else "")
         source = "input pixels" if layer == 1 else layer_name(layer - 1, n_layers)
-        positive, negative = ("purple", "orange") if self._colour_blind else ("blue", "red")
+        positive, negative = sign_names(self._colour_blind)
         lines = [
             title,
             f"activation a = {squash_text(net, layer, neuron)} = {a:.4f}",
@@ -192,7 +237,9 @@ class NeuronInfo(QWidget):
     def restyle(self, dark: bool, colour_blind: bool) -> None:
         """Match the palette and the weight colour map."""
         self._colour_blind = colour_blind
-        self._bar_brushes = tuple(pg.mkBrush(c) for c in theme.sign_colours(colour_blind))
+        # Lighter on a dark background, as the diagram's edges.
+        colours = theme.sign_colours(colour_blind)
+        self._bar_brushes = tuple(pg.mkBrush(c.lighter(140 if dark else 100)) for c in colours)
         background, foreground = theme.plot_colours(dark)
         self.weight_image.setLookupTable(theme.diverging_lut(colour_blind))
         for view in (self.image_view, self.bar_view):
