@@ -150,7 +150,6 @@ class Trajectory:
                 self._thetas[new] = self._thetas[old]
                 self._steps[new] = self._steps[old]
                 self._costs[new] = self._costs[old]
-        self._costs[len(keep) : self._n] = math.nan
         self._n = len(keep)
         self._stride *= 2
 
