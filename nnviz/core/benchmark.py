@@ -163,6 +163,10 @@ def run_all(
     canvas = sample_drawing(data.test_x[0])
     latency = classify_latency(net, canvas)
     results["classify"] = {"canvas": list(canvas.shape), "milliseconds": latency * 1e3}
+    say("measuring a 41x41 loss-surface grid against point-by-point evaluation ...")
+    results["surface"] = surface_speed(
+        data, rounds=2 if quick else 5, naive_points=20 if quick else 60
+    )
     return results
 
 
@@ -188,3 +192,71 @@ def format_results(results: dict[str, Any]) -> str:
             lines.append(f"{key}:")
             lines.extend(f"  {name}: {value}" for name, value in block.items())
     return "\n".join(lines)
+
+
+def _surface_network() -> Network:
+    """The bundled trained 784-16-16-10 model, or one trained briefly if it is missing."""
+    from nnviz.core.errors import ModelFileError
+    from nnviz.core.modelio import load_model
+    from nnviz.paths import bundled_model_path  # Qt-free; imported late to keep core lean
+
+    try:
+        return load_model(bundled_model_path())[0]
+    except (FileNotFoundError, ModelFileError):
+        from nnviz.core.datasets import load_mnist
+        from nnviz.core.presets import MODERN
+
+        data = load_mnist(download_missing=False)
+        net = MODERN.network()
+        Trainer(net, data.train_x, data.train_y, MODERN.config).step(500)
+        return net
+
+
+def surface_speed(
+    data: Any, size: int = 10_000, resolution: int = 41, naive_points: int = 60, rounds: int = 5
+) -> dict[str, Any]:
+    """Seconds for a loss-surface grid, fast and point by point (extrapolated).
+
+    On the bundled 784-16-16-10 model and a filter-normalised random plane
+    through it (``a, b`` in [-1, 1]), :func:`~nnviz.core.surface.cost_grid`
+    computes ``resolution**2`` costs on ``size`` training images; its time is
+    the median of ``rounds`` runs. After each run, a share of ``naive_points``
+    seeded grid points is evaluated the plain way
+    (:func:`~nnviz.core.surface.cost_grid_naive`, one ``net.evaluate`` per
+    point); their mean time per point times ``resolution**2`` is the naive
+    estimate. ``max_relative_difference`` compares those points' costs with
+    the fast grid's (float32 rounding, ~1e-7).
+    """
+    from nnviz.core.surface import cost_grid, cost_grid_naive, evaluation_subset, random_plane
+
+    net = _surface_network()
+    idx = evaluation_subset(len(data.train_x), size)
+    x, y = data.train_x[idx], data.train_y[idx]
+    plane = random_plane(net, net.theta, seed=0)
+    axis = np.linspace(-1.0, 1.0, resolution)
+    rng = np.random.default_rng(0)
+    sample = rng.integers(0, resolution, (max(naive_points, rounds), 2))
+    grid_times, naive_times, worst = [], [], 0.0
+    for part in np.array_split(sample, rounds):
+        start = time.perf_counter()
+        grid = cost_grid(net, plane, x, y, axis, axis)
+        grid_times.append(time.perf_counter() - start)
+        for i, j in part:
+            start = time.perf_counter()
+            naive = cost_grid_naive(net, plane, x, y, axis[j : j + 1], axis[i : i + 1])[0, 0]
+            naive_times.append(time.perf_counter() - start)
+            worst = max(worst, abs(grid[i, j] - naive) / abs(naive))
+    naive_estimate = statistics.fmean(naive_times) * resolution**2
+    grid_seconds = statistics.median(grid_times)
+    return {
+        "grid_seconds": grid_seconds,
+        "grid_seconds_min": min(grid_times),
+        "naive_seconds_estimated": naive_estimate,
+        "naive_ms_per_point": statistics.fmean(naive_times) * 1e3,
+        "speedup": naive_estimate / grid_seconds,
+        "resolution": resolution,
+        "images": len(x),
+        "rounds": rounds,
+        "naive_points": len(naive_times),
+        "max_relative_difference": worst,
+    }
