@@ -25,11 +25,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from nnviz.core.datasets import StopFlag
 from nnviz.core.errors import Cancelled, ConfigError
 from nnviz.core.network import Network
 
@@ -368,8 +369,7 @@ def fit_range(
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     if not (margin >= 0 and min_span > 0):
         raise ConfigError(f"need margin >= 0 and min_span > 0, got {margin}, {min_span}")
-    lo = np.minimum(pts.min(axis=0, initial=0.0), 0.0)
-    hi = np.maximum(pts.max(axis=0, initial=0.0), 0.0)
+    lo, hi = pts.min(axis=0, initial=0.0), pts.max(axis=0, initial=0.0)  # with (0, 0)
     mid, half = (lo + hi) / 2, np.maximum(hi - lo, min_span) / 2
     half *= 1 + 2 * margin
     (a_min, b_min), (a_max, b_max) = (mid - half).tolist(), (mid + half).tolist()
@@ -377,12 +377,6 @@ def fit_range(
 
 
 # ------------------------------------------------------------------ cost grids
-class StopFlag(Protocol):
-    """Anything with ``is_set()``, such as a :class:`threading.Event`."""
-
-    def is_set(self) -> bool: ...
-
-
 type Progress = Callable[[int, int], object]
 """``progress(rows_done, rows)``, called after each row of a grid."""
 
@@ -523,9 +517,10 @@ def cost_grid(
 
     ``out[i, j]`` is ``net``'s mean cost (same formula as :meth:`Network.evaluate`)
     over ``x``, ``labels`` at ``plane.point(a_values[j], b_values[i])``, for any
-    architecture, activation and cost. float32 arithmetic like the network,
-    costs accumulated in float64; see :class:`_GridKernel` for how the plane's
-    structure makes it tens of times faster than evaluating point by point.
+    architecture, activation and cost. Always float32 arithmetic (as the
+    default network), per-example costs accumulated in float64. See
+    :class:`_GridKernel` for how the plane's structure makes it tens of times
+    faster than evaluating point by point.
 
     Parameters
     ----------
