@@ -57,6 +57,12 @@ def viewport_pos(panel: NetworkPanel, layer: int, neuron: int) -> QPoint:
     return panel.view.mapFromScene(panel.node_scene_pos(layer, neuron))
 
 
+def hover(qtbot, viewport, pos: QPoint) -> None:
+    """Move the mouse to ``pos``; pyqtgraph drops moves closer than 10 ms apart."""
+    qtbot.wait(25)
+    qtbot.mouseMove(viewport, pos)
+
+
 def number(text: str, name: str) -> float:
     """The number at the end of the info line starting with ``name``."""
     match = re.search(rf"^{re.escape(name)}.*= (-?\d+\.\d+)", text, re.MULTILINE)
@@ -250,7 +256,7 @@ def test_hover_shows_a_neuron_and_keeps_the_selection(
 ):
     state.select(1, 2)
     viewport = panel.view.viewport()
-    qtbot.mouseMove(viewport, viewport_pos(panel, 3, 4))
+    hover(qtbot, viewport, viewport_pos(panel, 3, 4))
     qtbot.waitUntil(lambda: panel.info_text().startswith("Output 4"))
     assert number(panel.info_text(), "activation a") == pytest.approx(
         float(state.activations[3][4]), abs=1e-4
@@ -259,7 +265,7 @@ def test_hover_shows_a_neuron_and_keeps_the_selection(
     ring = panel.nodes.data["pen"][panel.diagram.node(1, 2)]
     assert ring.color().rgb() == theme.HIGHLIGHT.rgb()
     empty = panel.view.mapFromScene(panel.viewbox.mapViewToScene(QPointF(1.2, 0.03)))
-    qtbot.mouseMove(viewport, empty)
+    hover(qtbot, viewport, empty)
     qtbot.waitUntil(lambda: panel.info_text().startswith("Hidden layer 1, neuron 2 (selected"))
 
 

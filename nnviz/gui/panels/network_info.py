@@ -18,7 +18,14 @@ import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QWidget,
+)
 
 from nnviz.core.network import Network
 from nnviz.gui import theme
@@ -122,6 +129,9 @@ class NeuronInfo(QWidget):
         self.stack = QStackedWidget(self)
         self._build_image_view()
         self._build_bar_view()
+        full = QGraphicsView.ViewportUpdateMode.FullViewportUpdate  # cheaper, as in the diagram
+        for view in (self.image_view, self.bar_view):
+            view.setViewportUpdateMode(full)
         self.stack.setVisible(False)
         # A fixed height: the text changes every frame while training, and a
         # box that grew and shrank would re-lay out (and repaint) the panel.
@@ -147,18 +157,16 @@ class NeuronInfo(QWidget):
         self.stack.addWidget(self.image_view)
 
     def _build_bar_view(self) -> None:
-        self.bar_view = pg.PlotWidget()
+        self.bar_view = pg.GraphicsLayoutWidget()
         self.bar_view.setFixedSize(168, 112)
-        plot = self.bar_view.getPlotItem()
-        plot.hideAxis("left")
-        plot.hideAxis("bottom")
-        plot.setMouseEnabled(False, False)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        self.bar_view.ci.setContentsMargins(2, 2, 2, 2)
+        box = self.bar_view.addViewBox(enableMouse=False)
+        box.setMenuEnabled(False)
         self.bars = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.8)
         self._zero_line = pg.InfiniteLine(pos=0.0, angle=0)
-        plot.addItem(self._zero_line)
-        plot.addItem(self.bars)
+        box.addItem(self._zero_line)
+        box.addItem(self.bars)
+        self._bar_box = box
         self.stack.addWidget(self.bar_view)
 
     # ------------------------------------------------------------------ content
@@ -179,20 +187,23 @@ class NeuronInfo(QWidget):
         a, z, b, w = neuron_numbers(net, activations, layer, neuron)
         n_layers = net.n_layers
         title = neuron_title(layer, neuron, n_layers) + (f" ({note})" if note else "")
-        source = "input pixels" if layer == 1 else layer_name(layer - 1, n_layers)
+        source = "the input pixels" if layer == 1 else layer_name(layer - 1, n_layers)
         positive, negative = sign_names(self._colour_blind)
         lines = [
             title,
             f"activation a = {squash_text(net, layer, neuron)} = {a:.4f}",
             f"weighted sum z = w·a_prev + b = {z:.4f}",
             f"bias b = {b:.4f}",
-            f"{w.size} weights from the {source} ({positive} +, {negative} -),"
-            f" largest |w| = {float(np.max(np.abs(w))):.3f}",
+            f"{w.size} weights from {source}: {positive} +, {negative} -",
+            f"largest |w| = {float(np.max(np.abs(w))):.3f}",
         ]
         self._set_lines(lines, title=True)
         self._show_weights(w, first_layer=layer == 1)
 
     def _set_lines(self, lines: list[str], title: bool) -> None:
+        # Neuron lines are short and change every frame: no word wrap, whose
+        # height-for-width re-layout costs ~2 ms a frame. The hint is long.
+        self.label.setWordWrap(not title)
         self._plain = "\n".join(lines)
         parts = [html.escape(line) for line in lines]
         if title and parts:
@@ -229,9 +240,9 @@ class NeuronInfo(QWidget):
         n, top = self._bar_range
         if n != w.size or not 0.7 * top <= m <= top:
             self._bar_range = (w.size, m * 1.15)
-            plot = self.bar_view.getPlotItem()
-            plot.setXRange(-0.6, w.size - 0.4, padding=0)
-            plot.setYRange(-m * 1.15, m * 1.15, padding=0)
+            self._bar_box.setRange(
+                xRange=(-0.6, w.size - 0.4), yRange=(-m * 1.15, m * 1.15), padding=0
+            )
 
     # ------------------------------------------------------------------ looks
     def restyle(self, dark: bool, colour_blind: bool) -> None:
