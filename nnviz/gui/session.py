@@ -214,6 +214,11 @@ class Session(QObject):
         else:
             self._load_data(folder, download=False)
 
+    def use_dataset(self, dataset: datasets.Dataset) -> None:
+        """Use an already loaded data set (the GUI benchmark, tests)."""
+        self._data_loading = True
+        self.worker.set_dataset(dataset)
+
     def preload_data(self) -> None:
         """Load MNIST in the background at start if it is already on disk."""
         try:

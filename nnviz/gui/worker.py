@@ -139,6 +139,10 @@ class TrainingWorker(QObject):
         self._download_stop.clear()
         self.post(lambda: self._load_data(folder, download))
 
+    def set_dataset(self, dataset: datasets.Dataset) -> None:
+        """Train on ``dataset`` (already loaded); answers with data_ready."""
+        self.post(lambda: self._use_dataset(dataset))
+
     def cancel_download(self) -> None:
         """Stop a running download (thread-safe, immediate)."""
         self._download_stop.set()
@@ -298,6 +302,9 @@ class TrainingWorker(QObject):
             message = "download cancelled" if isinstance(exc, Cancelled) else str(exc)
             self.data_failed.emit(message)
             return
+        self._use_dataset(data)
+
+    def _use_dataset(self, data: datasets.Dataset) -> None:
         self._dataset = data
         self._make_trainer()
         if self._state == "idle":

@@ -1,0 +1,167 @@
+"""``nnviz bench --gui``: the live app against headless training, in one run.
+
+Measures, with every panel live: training samples per second compared with
+the same trainer run headless just before and after; how often the panels
+refresh; how long the GUI event loop ever waits (a 5 ms timer's lateness);
+and the time from a mouse move on the canvas to the updated prediction and
+network panel.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QObject, QPointF, Qt, QTimer, Slot
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from nnviz.core.datasets import Dataset
+from nnviz.core.modelio import load_model
+from nnviz.core.presets import MODERN
+from nnviz.core.trainer import Trainer
+from nnviz.paths import bundled_model_path
+
+TIMER_MS = 5
+
+
+class _LoopProbe(QObject):
+    """A 5 ms timer whose lateness shows every stall of the event loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = QElapsedTimer()
+        self.gaps: list[float] = []
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.tick)
+        self.last = 0.0
+
+    def start(self) -> None:
+        self.clock.start()
+        self.last = 0.0
+        self.timer.start(TIMER_MS)
+
+    @Slot()
+    def tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        self.gaps.append(now - self.last)
+        self.last = now
+
+    def stop(self) -> list[float]:
+        self.timer.stop()
+        return [max(0.0, gap - TIMER_MS) for gap in self.gaps[1:]]
+
+
+def _spin(app: QApplication, seconds: float, until: Callable[[], bool] | None = None) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end and not (until and until()):
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def headless_rate(data: Dataset, seconds: float) -> float:
+    """Samples per second of the modern preset's trainer, no GUI."""
+    trainer = Trainer(MODERN.network(), data.train_x, data.train_y, MODERN.config)
+    trainer.step(50)
+    start, samples = time.perf_counter(), trainer.samples_seen
+    while time.perf_counter() - start < seconds:
+        trainer.step(100)
+    return (trainer.samples_seen - samples) / (time.perf_counter() - start)
+
+
+def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
+    """Run the measurements; returns a JSON-ready dictionary."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from nnviz.gui.app import create_app
+    from nnviz.gui.mainwindow import MainWindow
+
+    app = create_app()
+    seconds = 3.0 if quick else 8.0
+    before = headless_rate(data, seconds / 2)
+    net, meta = load_model(bundled_model_path())
+    window = MainWindow(net, {**meta, "bundled": True})
+    window.resize(1360, 860)
+    window.show()
+    window.session.use_dataset(data)
+    _spin(app, 0.5)
+    live = _measure_training(app, window, seconds)
+    drawing = _measure_drawing(app, window)
+    window.actions_.train.trigger()  # pause
+    window.close()
+    after = headless_rate(data, seconds / 2)
+    headless = (before + after) / 2
+    return {
+        "headless_samples_per_s": headless,
+        "gui_samples_per_s": live["samples_per_s"],
+        "gui_ratio": live["samples_per_s"] / headless,
+        "refresh_per_s": live["refresh_per_s"],
+        "stall_p99_ms": live["stall_p99_ms"],
+        "stall_max_ms": live["stall_max_ms"],
+        "draw_to_prediction_ms_median": drawing[0],
+        "draw_to_prediction_ms_p95": drawing[1],
+        "platform": QApplication.platformName(),
+    }
+
+
+def _measure_training(app: QApplication, window: Any, seconds: float) -> dict[str, float]:
+    state = window.state
+    window.actions_.train.trigger()
+    _spin(app, 5.0, lambda: state.snapshot is not None and state.snapshot.state == "running"
+          and state.snapshot.step > 200)
+    refreshes = [0]
+    state.snapshot_received.connect(lambda _s: refreshes.__setitem__(0, refreshes[0] + 1))
+    probe = _LoopProbe()
+    first = state.snapshot
+    start = time.perf_counter()
+    probe.start()
+    _spin(app, seconds)
+    stalls = probe.stop()
+    elapsed = time.perf_counter() - start
+    last = state.snapshot
+    samples = (last.samples_seen - first.samples_seen) if first and last else 0
+    return {
+        "samples_per_s": samples / elapsed,
+        "refresh_per_s": refreshes[0] / elapsed,
+        "stall_p99_ms": float(np.percentile(stalls, 99)) if stalls else 0.0,
+        "stall_max_ms": max(stalls, default=0.0),
+    }
+
+
+def _measure_drawing(app: QApplication, window: Any, moves: int = 120) -> tuple[float, float]:
+    """Mouse move on the canvas -> prediction and network panel updated (ms)."""
+    canvas = window.canvas.canvas
+    state = window.state
+    rect = canvas.target_rect()
+    centre = QPointF(rect.center())
+    times = []
+    changed = [0]
+    state.activations_changed.connect(lambda: changed.__setitem__(0, changed[0] + 1))
+    _send(canvas, QMouseEvent.Type.MouseButtonPress, centre)
+    for i in range(moves):
+        angle = i / moves * 2 * np.pi
+        point = centre + QPointF(np.cos(angle) * rect.width() * 0.3,
+                                 np.sin(angle) * rect.height() * 0.3)
+        count = changed[0]
+        start = time.perf_counter()
+        _send(canvas, QMouseEvent.Type.MouseMove, point)
+        while changed[0] == count and time.perf_counter() - start < 1.0:
+            app.processEvents()
+        app.processEvents()  # the panels' repaint
+        times.append((time.perf_counter() - start) * 1e3)
+    _send(canvas, QMouseEvent.Type.MouseButtonRelease, centre)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def _send(widget: Any, kind: QMouseEvent.Type, pos: QPointF) -> None:
+    buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease \
+        else Qt.MouseButton.LeftButton
+    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), Qt.MouseButton.LeftButton,
+                        buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
