@@ -19,6 +19,19 @@ NEGATIVE_CB = QColor(230, 97, 1)  # PuOr orange
 HIGHLIGHT = QColor(255, 190, 30)  # the winning output, the selected neuron
 
 
+def blend(colour: QColor, background: QColor, alpha: int) -> QColor:
+    """``colour`` at opacity ``alpha`` (0-255) over ``background``, as an OPAQUE colour.
+
+    Qt's raster engine paints translucent lines several times slower than
+    opaque ones (measured 5x for a 600-point curve), so faint lines that are
+    drawn over a plain background use the pre-blended colour instead.
+    """
+    t = alpha / 255.0
+    mix = [round(c * t + b * (1 - t)) for c, b in
+           zip(colour.getRgb()[:3], background.getRgb()[:3], strict=True)]
+    return QColor(*mix)
+
+
 def sign_colours(colour_blind: bool = False) -> tuple[QColor, QColor]:
     """``(positive, negative)`` colours for weights and edges."""
     return (POSITIVE_CB, NEGATIVE_CB) if colour_blind else (POSITIVE, NEGATIVE)

@@ -306,8 +306,7 @@ class CostPanel(QWidget):
             axis.setPen(foreground)
             axis.setTextPen(foreground)
         train = TRAIN_DARK if self.state.dark else TRAIN_LIGHT
-        faint = QColor(train)
-        faint.setAlpha(55 if self.state.dark else 50)
+        faint = theme.blend(QColor(train), QColor(background), 55 if self.state.dark else 50)
         self._raw.setPen(pg.mkPen(faint, width=1))
         self._smoothed.setPen(pg.mkPen(train, width=2))
         self._test_cost.setPen(pg.mkPen(TEST_COST, width=1.5))

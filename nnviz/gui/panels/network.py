@@ -360,10 +360,14 @@ class NetworkPanel(QWidget):
             (self.input_edge_items, INPUT_EDGE_WIDTHS, INPUT_EDGE_ALPHAS),
         )
         for items, widths, alphas in styles:
+            over_image = items is self.input_edge_items
             for (sign, b), item in items.items():
                 # Lighter on a dark background, where the dark purple vanishes.
                 colour = QColor(signs[sign]).lighter(140 if dark else 100)
-                colour.setAlpha(alphas[b])
+                if over_image:  # the digit must show through these few lines
+                    colour.setAlpha(alphas[b])
+                else:  # opaque: translucent lines paint several times slower
+                    colour = theme.blend(colour, QColor(background), alphas[b])
                 item.setPen(pg.mkPen(colour, width=widths[b]))
         self.image_frame.setPen(pg.mkPen(foreground, width=1))
         for caption in self.captions:

@@ -1,0 +1,109 @@
+"""Make the README screenshots from the real app, mid-training.
+
+    .venv/bin/python scripts/screenshots.py [--data-dir DIR] [--out assets]
+
+Starts the real main window (offscreen unless a display is set), draws a digit
+on the canvas with real mouse events, trains a fresh 784-16-16-10 network for
+a while, refits the loss surface, and saves pictures of the whole window (light
+and dark) and of single panels into ``assets/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from nnviz.core import datasets  # noqa: E402
+from nnviz.core.modelio import load_model  # noqa: E402
+from nnviz.gui import theme  # noqa: E402
+from nnviz.gui.app import create_app  # noqa: E402
+from nnviz.gui.mainwindow import MainWindow  # noqa: E402
+from nnviz.paths import bundled_model_path  # noqa: E402
+
+SEVEN = [(-60, -75), (60, -75), (40, -30), (15, 20), (0, 80)]  # a stroke shaped like a 7
+
+
+def spin(app: QApplication, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def draw(window: MainWindow, points: list[tuple[int, int]]) -> None:
+    """A real left-button stroke through ``points`` (offsets from the canvas centre)."""
+    canvas = window.canvas.canvas
+    centre = QPointF(canvas.target_rect().center())
+    scale = canvas.target_rect().width() / 280
+
+    def send(kind: QMouseEvent.Type, dx: float, dy: float) -> None:
+        pos = centre + QPointF(dx * scale, dy * scale)
+        buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease \
+            else Qt.MouseButton.LeftButton
+        event = QMouseEvent(kind, pos, canvas.mapToGlobal(pos.toPoint()),
+                            Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(canvas, event)
+
+    send(QMouseEvent.Type.MouseButtonPress, *points[0])
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        for t in range(1, 11):
+            send(QMouseEvent.Type.MouseMove, x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
+            QApplication.processEvents()
+    send(QMouseEvent.Type.MouseButtonRelease, *points[-1])
+
+
+def save(widget, path: Path) -> None:  # noqa: ANN001
+    if not widget.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    print("wrote", path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "assets")
+    parser.add_argument("--seconds", type=float, default=12.0, help="training time before shots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = create_app()
+    theme.apply_palette(app, dark=False)
+    net, meta = load_model(bundled_model_path())
+    window = MainWindow(net, {**meta, "bundled": True}, args.data_dir)
+    window.resize(1500, 940)
+    window.show()
+    window.session.use_dataset(datasets.load_mnist(args.data_dir))
+    spin(app, 1.0)
+    draw(window, SEVEN)
+    spin(app, 0.5)
+    save(window.docks["canvas"].widget(), args.out / "canvas-bundled-model.png")
+    window.run_bar.speed.setValue(window.run_bar.speed.maximum())
+    window.actions_.train.trigger()  # a fresh network from random weights
+    spin(app, args.seconds)
+    draw(window, SEVEN)
+    if "surface" in window.panels:
+        window.panels["surface"].controller.refit()
+        spin(app, 4.0)
+    save(window, args.out / "nnviz-training.png")
+    for name in window.docks:
+        save(window.docks[name].widget(), args.out / f"panel-{name}.png")
+    window.set_dark(True)
+    spin(app, 1.0)
+    save(window, args.out / "nnviz-training-dark.png")
+    window.set_dark(False)
+    window.actions_.train.trigger()  # pause
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
