@@ -48,10 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_app(sub: Any) -> None:
     p = sub.add_parser("app", help="open the desktop app (the default)")
     # SUPPRESS: "nnviz --model M app" keeps the value given before the command
-    p.add_argument("--model", type=Path, default=argparse.SUPPRESS,
-                   help="model file to open instead of the bundled one")
-    p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                   help="folder holding the MNIST files")
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="model file to open instead of the bundled one",
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=argparse.SUPPRESS, help="folder holding the MNIST files"
+    )
 
 
 def _add_train(sub: Any) -> None:
@@ -320,4 +325,3 @@ def _download_progress(name: str, done: int, total: int | None) -> None:
     end = "\n" if total and done >= total else ""
     sys.stderr.write(f"\rdownloading {name}: {done / 1e6:.1f}{size} MB{end}")
     sys.stderr.flush()
-

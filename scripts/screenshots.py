@@ -19,16 +19,18 @@ from pathlib import Path
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QMouseEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import itertools
 
-from nnviz.core import datasets  # noqa: E402
-from nnviz.core.modelio import load_model  # noqa: E402
-from nnviz.gui import theme  # noqa: E402
-from nnviz.gui.app import create_app  # noqa: E402
-from nnviz.gui.mainwindow import MainWindow  # noqa: E402
-from nnviz.paths import bundled_model_path  # noqa: E402
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from nnviz.core import datasets
+from nnviz.core.modelio import load_model
+from nnviz.gui import theme
+from nnviz.gui.app import create_app
+from nnviz.gui.mainwindow import MainWindow
+from nnviz.paths import bundled_model_path
 
 SEVEN = [(-60, -75), (60, -75), (40, -30), (15, 20), (0, 80)]  # a stroke shaped like a 7
 
@@ -48,21 +50,30 @@ def draw(window: MainWindow, points: list[tuple[int, int]]) -> None:
 
     def send(kind: QMouseEvent.Type, dx: float, dy: float) -> None:
         pos = centre + QPointF(dx * scale, dy * scale)
-        buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease \
+        buttons = (
+            Qt.MouseButton.NoButton
+            if kind == QMouseEvent.Type.MouseButtonRelease
             else Qt.MouseButton.LeftButton
-        event = QMouseEvent(kind, pos, canvas.mapToGlobal(pos.toPoint()),
-                            Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier)
+        )
+        event = QMouseEvent(
+            kind,
+            pos,
+            canvas.mapToGlobal(pos.toPoint()),
+            Qt.MouseButton.LeftButton,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(canvas, event)
 
     send(QMouseEvent.Type.MouseButtonPress, *points[0])
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         for t in range(1, 11):
             send(QMouseEvent.Type.MouseMove, x0 + (x1 - x0) * t / 10, y0 + (y1 - y0) * t / 10)
             QApplication.processEvents()
     send(QMouseEvent.Type.MouseButtonRelease, *points[-1])
 
 
-def save(widget, path: Path) -> None:  # noqa: ANN001
+def save(widget, path: Path) -> None:
     if not widget.grab().save(str(path)):
         raise OSError(f"could not write {path}")
     print("wrote", path)

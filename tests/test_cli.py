@@ -32,10 +32,24 @@ def mnist(mnist_dir: Path) -> datasets.Dataset:
     return datasets.load_mnist(mnist_dir, download_missing=False)
 
 
-def test_train_prints_epochs_and_saves_a_model(tmp_path, mnist_dir, capsys) -> None:  # noqa: ANN001
+def test_train_prints_epochs_and_saves_a_model(tmp_path, mnist_dir, capsys) -> None:
     out = tmp_path / "m.npz"
-    code = main(["train", "--preset", "classic", "--epochs", "2", "--hidden", "8",
-                 "--data-dir", str(mnist_dir), "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--preset",
+            "classic",
+            "--epochs",
+            "2",
+            "--hidden",
+            "8",
+            "--data-dir",
+            str(mnist_dir),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "784-8-10 sigmoid, quadratic cost" in text
@@ -47,30 +61,72 @@ def test_train_prints_epochs_and_saves_a_model(tmp_path, mnist_dir, capsys) -> N
     assert meta["history"][1]["accuracy"] == meta["test_accuracy"] > 0.8
 
 
-def test_explicit_options_override_the_preset(tmp_path, mnist_dir, capsys) -> None:  # noqa: ANN001
+def test_explicit_options_override_the_preset(tmp_path, mnist_dir, capsys) -> None:
     out = tmp_path / "m.npz"
-    main(["train", "--preset", "modern", "--epochs", "1", "--lr", "0.05", "--batch-size", "64",
-          "--activation", "relu", "--cost", "quadratic", "--seed", "3", "--hidden", "12", "6",
-          "--data-dir", str(mnist_dir), "--out", str(out), "--quiet"])
+    main(
+        [
+            "train",
+            "--preset",
+            "modern",
+            "--epochs",
+            "1",
+            "--lr",
+            "0.05",
+            "--batch-size",
+            "64",
+            "--activation",
+            "relu",
+            "--cost",
+            "quadratic",
+            "--seed",
+            "3",
+            "--hidden",
+            "12",
+            "6",
+            "--data-dir",
+            str(mnist_dir),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     net, meta = load_model(out)
     assert (net.sizes, net.activation, net.cost) == ((784, 12, 6, 10), "relu", "quadratic")
     cfg = meta["config"]
     assert (cfg["learning_rate"], cfg["batch_size"], cfg["seed"], cfg["momentum"]) == (
-        0.05, 64, 3, 0.9)
+        0.05,
+        64,
+        3,
+        0.9,
+    )
     assert "learning rate 0.05 (cosine), batch size 64, momentum 0.9" in capsys.readouterr().out
 
 
-def test_divergence_stops_training_with_a_clear_message(tmp_path, mnist_dir, capsys) -> None:  # noqa: ANN001
+def test_divergence_stops_training_with_a_clear_message(tmp_path, mnist_dir, capsys) -> None:
     out = tmp_path / "m.npz"
-    code = main(["train", "--lr", "1000", "--schedule", "constant", "--epochs", "1",
-                 "--data-dir", str(mnist_dir), "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--lr",
+            "1000",
+            "--schedule",
+            "constant",
+            "--epochs",
+            "1",
+            "--data-dir",
+            str(mnist_dir),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "training diverged at step" in err and "learning rate 1000" in err
     assert not out.exists()  # nothing finished an epoch, nothing saved
 
 
-def test_classify_a_png_of_a_real_digit(tmp_path, mnist, capsys) -> None:  # noqa: ANN001
+def test_classify_a_png_of_a_real_digit(tmp_path, mnist, capsys) -> None:
     correct = 0
     for i in range(5):
         digit = mnist.test_x[i].reshape(28, 28)
@@ -83,14 +139,14 @@ def test_classify_a_png_of_a_real_digit(tmp_path, mnist, capsys) -> None:  # noq
     assert correct >= 4
 
 
-def test_classify_show_prints_the_input(tmp_path, mnist, capsys) -> None:  # noqa: ANN001
+def test_classify_show_prints_the_input(tmp_path, mnist, capsys) -> None:
     path = write_png(tmp_path / "d.png", np.kron(mnist.test_x[0].reshape(28, 28), np.ones((4, 4))))
     main(["classify", "--show", str(path)])
     out = capsys.readouterr().out.splitlines()
     assert len(out[0]) == 56 and "@" in "".join(out[:28])
 
 
-def test_classify_errors_name_the_file(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_classify_errors_name_the_file(tmp_path, capsys) -> None:
     bad_model = tmp_path / "bad.npz"
     bad_model.write_text("not a model")
     image = write_png(tmp_path / "x.png", np.zeros((50, 50)))
@@ -104,13 +160,13 @@ def test_classify_errors_name_the_file(tmp_path, capsys) -> None:  # noqa: ANN00
     assert "notes.png: not a readable image" in capsys.readouterr().err
 
 
-def test_classify_an_empty_picture_guesses_and_says_so(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_classify_an_empty_picture_guesses_and_says_so(tmp_path, capsys) -> None:
     image = write_png(tmp_path / "blank.png", np.ones((60, 60)))  # white paper, no ink
     assert main(["classify", str(image)]) == 0
     assert "no ink" in capsys.readouterr().out
 
 
-def test_data_path_and_verify(mnist_dir, capsys) -> None:  # noqa: ANN001
+def test_data_path_and_verify(mnist_dir, capsys) -> None:
     assert main(["data", "path", "--dir", str(mnist_dir)]) == 0
     assert capsys.readouterr().out.strip() == str(mnist_dir)
     assert main(["data", "verify", "--dir", str(mnist_dir)]) == 0
@@ -118,14 +174,14 @@ def test_data_path_and_verify(mnist_dir, capsys) -> None:  # noqa: ANN001
     assert out.count("ok  ") == 4
 
 
-def test_data_path_when_nothing_is_there(tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_data_path_when_nothing_is_there(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.delenv("NNVIZ_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert main(["data", "path"]) == 1
     assert "not found" in capsys.readouterr().err
 
 
-def test_bench_json(mnist_dir, capsys) -> None:  # noqa: ANN001
+def test_bench_json(mnist_dir, capsys) -> None:
     assert main(["bench", "--json", "--quick", "--data-dir", str(mnist_dir)]) == 0
     results = json.loads(capsys.readouterr().out)
     batches = [row["batch_size"] for row in results["training"]]
@@ -136,10 +192,12 @@ def test_bench_json(mnist_dir, capsys) -> None:  # noqa: ANN001
     assert results["classify"]["milliseconds"] > 0
 
 
-def test_entry_point_and_python_m(tmp_path) -> None:  # noqa: ANN001
+def test_entry_point_and_python_m(tmp_path) -> None:
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
-    for command in ([sys.executable, "-m", "nnviz", "--version"],
-                    [str(Path(sys.executable).parent / "nnviz"), "--version"]):
+    for command in (
+        [sys.executable, "-m", "nnviz", "--version"],
+        [str(Path(sys.executable).parent / "nnviz"), "--version"],
+    ):
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("nnviz ")

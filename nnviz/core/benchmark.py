@@ -111,13 +111,14 @@ def training_speed(
                     reference.step(idx)
 
         theirs.append(_rate(run_reference, n * batch_size))
-        ours.append(_rate(lambda n=n: trainer.step(n), n * batch_size))
+        def run_ours(n: int = n) -> None:
+            trainer.step(n)
+
+        ours.append(_rate(run_ours, n * batch_size))
         if round_ == 0:
             agreement = _max_difference(reference, net)
             ours.pop(), theirs.pop()  # a warm-up round
-    return TrainingSpeed(
-        batch_size, statistics.median(ours), statistics.median(theirs), agreement
-    )
+    return TrainingSpeed(batch_size, statistics.median(ours), statistics.median(theirs), agreement)
 
 
 def _max_difference(reference: ReferenceSGD, net: Network) -> float:

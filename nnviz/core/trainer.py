@@ -177,7 +177,9 @@ class Trainer:
         if len(self.train_x) == 0:
             raise ConfigError("the training set is empty")
         self.test_x = None if test_x is None else net.check_input(test_x)
-        self.test_y = None if test_y is None else net.check_labels(test_y, len(self.test_x))
+        self.test_y = None
+        if test_y is not None and self.test_x is not None:
+            self.test_y = net.check_labels(test_y, len(self.test_x))
         self.config = config or TrainConfig()
         self.step_count = 0  # mini-batches done
         self.epoch = 0  # epochs completed
@@ -318,7 +320,9 @@ class Trainer:
         raise error
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, x: npt.ArrayLike | None = None, y: npt.ArrayLike | None = None) -> Evaluation:
+    def evaluate(
+        self, x: npt.ArrayLike | None = None, y: npt.ArrayLike | None = None
+    ) -> Evaluation:
         """Evaluate on the test set (or on ``x``, ``y``)."""
         if x is None:
             if self.test_x is None or self.test_y is None:

@@ -65,9 +65,12 @@ def _install_excepthook(window: object) -> None:
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))
         print(text, file=sys.stderr)
-        box = QMessageBox(QMessageBox.Icon.Critical, "nnviz: unexpected error",
-                          f"{kind.__name__}: {value}\n\nThe app keeps running; details were "
-                          "printed to the terminal.")
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "nnviz: unexpected error",
+            f"{kind.__name__}: {value}\n\nThe app keeps running; details were "
+            "printed to the terminal.",
+        )
         box.setDetailedText(text)
         _open_boxes.append(box)  # keep it alive while it is shown
         box.finished.connect(lambda _r: _open_boxes.remove(box))

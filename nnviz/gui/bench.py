@@ -112,8 +112,15 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
 def _measure_training(app: QApplication, window: Any, seconds: float) -> dict[str, float]:
     state = window.state
     window.actions_.train.trigger()
-    _spin(app, 5.0, lambda: state.snapshot is not None and state.snapshot.state == "running"
-          and state.snapshot.step > 200)
+    _spin(
+        app,
+        5.0,
+        lambda: (
+            state.snapshot is not None
+            and state.snapshot.state == "running"
+            and state.snapshot.step > 200
+        ),
+    )
     refreshes = [0]
     state.snapshot_received.connect(lambda _s: refreshes.__setitem__(0, refreshes[0] + 1))
     probe = _LoopProbe()
@@ -145,8 +152,9 @@ def _measure_drawing(app: QApplication, window: Any, moves: int = 120) -> tuple[
     _send(canvas, QMouseEvent.Type.MouseButtonPress, centre)
     for i in range(moves):
         angle = i / moves * 2 * np.pi
-        point = centre + QPointF(np.cos(angle) * rect.width() * 0.3,
-                                 np.sin(angle) * rect.height() * 0.3)
+        point = centre + QPointF(
+            np.cos(angle) * rect.width() * 0.3, np.sin(angle) * rect.height() * 0.3
+        )
         count = changed[0]
         start = time.perf_counter()
         _send(canvas, QMouseEvent.Type.MouseMove, point)
@@ -160,8 +168,17 @@ def _measure_drawing(app: QApplication, window: Any, moves: int = 120) -> tuple[
 
 
 def _send(widget: Any, kind: QMouseEvent.Type, pos: QPointF) -> None:
-    buttons = Qt.MouseButton.NoButton if kind == QMouseEvent.Type.MouseButtonRelease \
+    buttons = (
+        Qt.MouseButton.NoButton
+        if kind == QMouseEvent.Type.MouseButtonRelease
         else Qt.MouseButton.LeftButton
-    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), Qt.MouseButton.LeftButton,
-                        buttons, Qt.KeyboardModifier.NoModifier)
+    )
+    event = QMouseEvent(
+        kind,
+        pos,
+        widget.mapToGlobal(pos),
+        Qt.MouseButton.LeftButton,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(widget, event)

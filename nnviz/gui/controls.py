@@ -113,9 +113,7 @@ class RunToolbar(QToolBar):
         self.speed.valueChanged.connect(self._speed_moved)
         self.lr.editingFinished.connect(lambda: self._emit("learning_rate", self.lr.value()))
         self.batch.editingFinished.connect(lambda: self._emit("batch_size", self.batch.value()))
-        self.momentum.editingFinished.connect(
-            lambda: self._emit("momentum", self.momentum.value())
-        )
+        self.momentum.editingFinished.connect(lambda: self._emit("momentum", self.momentum.value()))
         self._last: dict[str, float] = {}
         self._speed_moved(self.speed.value())
 
@@ -142,8 +140,11 @@ class RunToolbar(QToolBar):
             "batch_size": batch_size,
             "momentum": momentum,
         }
-        for widget, value in ((self.lr, learning_rate), (self.batch, batch_size),
-                              (self.momentum, momentum)):
+        for widget, value in (
+            (self.lr, learning_rate),
+            (self.batch, batch_size),
+            (self.momentum, momentum),
+        ):
             widget.blockSignals(True)
             widget.setValue(value)
             widget.blockSignals(False)

@@ -69,7 +69,9 @@ class DataDialog(QDialog):
         self.folder_button = self.buttons.addButton(
             "Choose folder…", QDialogButtonBox.ButtonRole.ActionRole
         )
-        self.cancel_button: QPushButton = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button: QPushButton = self.buttons.addButton(
+            QDialogButtonBox.StandardButton.Cancel
+        )
         layout = QVBoxLayout(self)
         for widget in (self.message, self.file_label, self.progress, self.error, self.buttons):
             layout.addWidget(widget)
@@ -102,8 +104,10 @@ class DataDialog(QDialog):
 
     def show_progress(self, name: str, done: int, total: int) -> None:
         """Progress of the file being downloaded (``total`` 0 if unknown)."""
-        self.file_label.setText(f"Downloading {name}: {done / 1e6:.1f}"
-                                + (f" of {total / 1e6:.1f} MB" if total else " MB"))
+        self.file_label.setText(
+            f"Downloading {name}: {done / 1e6:.1f}"
+            + (f" of {total / 1e6:.1f} MB" if total else " MB")
+        )
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)

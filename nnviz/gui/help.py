@@ -43,8 +43,10 @@ def help_html() -> str:
     """The help text as HTML."""
     rows = "".join(f"<tr><td><b>{key}</b></td><td>{what}</td></tr>" for key, what in SHORTCUTS)
     tips = "".join(f"<li>{tip}</li>" for tip in TIPS)
-    return (f"<h3>Keyboard shortcuts</h3><table cellspacing='6'>{rows}</table>"
-            f"<h3>Tips</h3><ul>{tips}</ul>")
+    return (
+        f"<h3>Keyboard shortcuts</h3><table cellspacing='6'>{rows}</table>"
+        f"<h3>Tips</h3><ul>{tips}</ul>"
+    )
 
 
 class HelpDialog(QDialog):
@@ -66,8 +68,9 @@ class HelpDialog(QDialog):
 def about_text(version: str, meta: dict[str, Any]) -> str:
     """Version, the model shown, and where data and models live."""
     accuracy = meta.get("test_accuracy")
-    model = (f"{meta.get('network', 'a network')}"
-             + (f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""))
+    model = f"{meta.get('network', 'a network')}" + (
+        f", test accuracy {accuracy:.2%}" if isinstance(accuracy, float) else ""
+    )
     return (
         f"<h3>nnviz {version}</h3>"
         "<p>The 3Blue1Brown neural-network lessons, live: draw a digit, watch the "

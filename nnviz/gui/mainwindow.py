@@ -101,8 +101,9 @@ class MainWindow(QMainWindow):
             self.docks[name], self.panels[name] = dock, panel
         self.splitDockWidget(self.docks["canvas"], self.docks["weights"], Qt.Orientation.Vertical)
         self.splitDockWidget(self.docks["network"], self.docks["cost"], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["canvas"], self.docks["network"]], [520, 760],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.docks["canvas"], self.docks["network"]], [520, 760], Qt.Orientation.Horizontal
+        )
         # The central widget is unused: the panels share the whole window.
         placeholder = QWidget(self)
         placeholder.setMaximumSize(0, 0)
@@ -141,8 +142,9 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         export = file.addMenu("&Export panel as PNG")
         for name, dock in self.docks.items():
-            self._menu_action(export, dock.windowTitle(), None,
-                              lambda n=name: self.export_panel_dialog(n))
+            self._menu_action(
+                export, dock.windowTitle(), None, lambda n=name: self.export_panel_dialog(n)
+            )
         self._menu_action(file, "Export cost &history as CSV…", None, self.export_csv_dialog)
         file.addSeparator()
         self._menu_action(file, "Choose &MNIST folder…", None, s.choose_data_folder)
@@ -150,8 +152,12 @@ class MainWindow(QMainWindow):
         self._menu_action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         train = self.menuBar().addMenu("&Train")
-        for action in (self.actions_.train, self.actions_.step, self.actions_.step_epoch,
-                       self.actions_.reset):
+        for action in (
+            self.actions_.train,
+            self.actions_.step,
+            self.actions_.step_epoch,
+            self.actions_.reset,
+        ):
             train.addAction(action)
 
         canvas = self.menuBar().addMenu("&Canvas")
@@ -176,7 +182,7 @@ class MainWindow(QMainWindow):
         self._menu_action(help_menu, "&Keyboard shortcuts and tips", "F1", self.show_help)
         self._menu_action(help_menu, "&About nnviz", None, self.show_about)
 
-    def _menu_action(self, menu, text, shortcut, slot) -> QAction:  # noqa: ANN001
+    def _menu_action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -213,8 +219,11 @@ class MainWindow(QMainWindow):
     def export_panel_dialog(self, name: str) -> None:
         """Ask for a file name, then export the panel."""
         path, _ = QFileDialog.getSaveFileName(
-            self, f"Export {self.docks[name].windowTitle()} as PNG", f"nnviz-{name}.png",
-            "PNG images (*.png)")
+            self,
+            f"Export {self.docks[name].windowTitle()} as PNG",
+            f"nnviz-{name}.png",
+            "PNG images (*.png)",
+        )
         if path:
             try:
                 self.export_panel(name, path)
@@ -226,7 +235,8 @@ class MainWindow(QMainWindow):
     def export_csv_dialog(self) -> None:
         """Ask for a file name, then export the cost history as CSV."""
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export cost history", "nnviz-cost.csv", "CSV files (*.csv)")
+            self, "Export cost history", "nnviz-cost.csv", "CSV files (*.csv)"
+        )
         if path:
             try:
                 self.cost_panel.export_csv(path)
@@ -268,7 +278,7 @@ class MainWindow(QMainWindow):
         self.session.save_settings(self.settings)
         self.settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Save settings and stop the worker (within a second) before closing."""
         if not self._closed:
             self._closed = True
@@ -280,4 +290,3 @@ class MainWindow(QMainWindow):
 def _bool(value: object) -> bool:
     """QSettings returns "true"/"false" strings from INI files."""
     return value in (True, "true", "1", 1)
-

@@ -105,7 +105,9 @@ class Session(QObject):
             self.reset(quiet=True)
             self.window.statusBar().showMessage(
                 "Training a new network from random weights; the bundled trained model is "
-                "under File ▸ Open bundled model.", 8000)
+                "under File ▸ Open bundled model.",
+                8000,
+            )
         self._with_data(self.worker.start_training)
 
     def reset(self, quiet: bool = False) -> None:
@@ -124,15 +126,21 @@ class Session(QObject):
 
     def ask_reset(self) -> None:
         """Reset after a confirmation (the current network is replaced)."""
-        self.ask("Start a new network from random weights? The current network and its "
-                 "training history will be replaced.", "Reset", self.reset)
+        self.ask(
+            "Start a new network from random weights? The current network and its "
+            "training history will be replaced.",
+            "Reset",
+            self.reset,
+        )
 
     def ask_architecture(self, arch: Architecture) -> None:
         """The user edited the network toolbar: confirm, then reset."""
         sizes = "-".join(map(str, (784, *arch.hidden, 10)))
-        text = (f"Start a new {sizes} network ({arch.activation}, "
-                f"{COST_NAMES[arch.cost]} cost, seed {arch.seed})? The current network and "
-                "its training history will be replaced.")
+        text = (
+            f"Start a new {sizes} network ({arch.activation}, "
+            f"{COST_NAMES[arch.cost]} cost, seed {arch.seed})? The current network and "
+            "its training history will be replaced."
+        )
 
         def accept() -> None:
             self.arch = arch
@@ -145,14 +153,20 @@ class Session(QObject):
         preset = get_preset(name)
 
         def accept() -> None:
-            self.arch = Architecture(name, self.arch.hidden, preset.activation, preset.cost,
-                                     self.arch.seed)
+            self.arch = Architecture(
+                name, self.arch.hidden, preset.activation, preset.cost, self.arch.seed
+            )
             self.config = dataclasses.replace(preset.config, seed=self.arch.seed)
             self._show_controls()
             self.reset()
 
-        self.ask(f"Apply the {name} preset? {preset.description} A new network starts from "
-                 "random weights.", "Apply preset", accept, on_cancel=self._show_controls)
+        self.ask(
+            f"Apply the {name} preset? {preset.description} A new network starts from "
+            "random weights.",
+            "Apply preset",
+            accept,
+            on_cancel=self._show_controls,
+        )
 
     def change_settings(self, changes: dict[str, Any]) -> None:
         """Live settings (learning rate, batch size, momentum, epochs); marked on the curve."""
@@ -260,7 +274,9 @@ class Session(QObject):
     def _data_ready(self, dataset: datasets.Dataset) -> None:
         self._data_loading = False
         self.state.set_dataset(dataset)
-        self.window.status.show_state(self.state.snapshot.state if self.state.snapshot else "paused")
+        self.window.status.show_state(
+            self.state.snapshot.state if self.state.snapshot else "paused"
+        )
         if self.data_dialog is not None:
             self.data_dialog.accept()
             self.data_dialog = None
@@ -290,9 +306,11 @@ class Session(QObject):
             self.show_error("Cannot open the model", str(exc))
             return False
         if net.sizes[0] != 784 or net.sizes[-1] != 10:
-            self.show_error("Cannot open the model",
-                            f"{path}: nnviz needs 784 inputs and 10 outputs, this model has "
-                            f"{net.sizes[0]} and {net.sizes[-1]}")
+            self.show_error(
+                "Cannot open the model",
+                f"{path}: nnviz needs 784 inputs and 10 outputs, this model has "
+                f"{net.sizes[0]} and {net.sizes[-1]}",
+            )
             return False
         self._use_model(net, meta, "file")
         self.window.statusBar().showMessage(f"Opened {path}: {net.describe()}", 6000)
@@ -301,8 +319,13 @@ class Session(QObject):
     def _use_model(self, net: Network, meta: dict[str, Any], origin: str) -> None:
         self.model_meta, self.origin, self.trained_here = meta, origin, False
         preset = str(meta.get("preset", self.arch.preset))
-        self.arch = Architecture(preset if preset in ("classic", "modern") else "modern",
-                                 net.sizes[1:-1], net.activation, net.cost, self.arch.seed)
+        self.arch = Architecture(
+            preset if preset in ("classic", "modern") else "modern",
+            net.sizes[1:-1],
+            net.activation,
+            net.cost,
+            self.arch.seed,
+        )
         self._replace_network(net)
         self._show_controls()
         self._show_model_accuracy()
@@ -342,24 +365,32 @@ class Session(QObject):
 
     def open_model_dialog(self) -> None:
         """File ▸ Open model."""
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open model", "",
-                                              "nnviz models (*.npz);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open model", "", "nnviz models (*.npz);;All files (*)"
+        )
         if path:
             self.open_model(path)
 
     def save_model_dialog(self) -> None:
         """File ▸ Save model."""
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save model", "model.npz",
-                                              "nnviz models (*.npz)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save model", "model.npz", "nnviz models (*.npz)"
+        )
         if path:
             self.save_model(path)
 
     # ------------------------------------------------------------------ dialogs
-    def ask(self, text: str, yes: str, on_yes: Callable[[], None],
-            on_cancel: Callable[[], None] | None = None) -> None:
+    def ask(
+        self,
+        text: str,
+        yes: str,
+        on_yes: Callable[[], None],
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
         """A non-blocking question; ``on_yes`` runs if the user agrees."""
-        box = QMessageBox(QMessageBox.Icon.Question, "nnviz", text,
-                          QMessageBox.StandardButton.Cancel, self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "nnviz", text, QMessageBox.StandardButton.Cancel, self.window
+        )
         accept = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(accept)
 
@@ -376,8 +407,9 @@ class Session(QObject):
 
     def show_error(self, title: str, text: str) -> None:
         """A non-blocking message in plain words."""
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text,
-                          QMessageBox.StandardButton.Ok, self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self.window
+        )
         box.finished.connect(lambda _r: setattr(self, "message_box", None))
         self.message_box = box
         self.window.statusBar().showMessage(f"{title}: {text.splitlines()[0]}", 10000)
@@ -443,5 +475,9 @@ def _value(value: object) -> str:
 
 
 def _short(key: str) -> str:
-    return {"learning_rate": "lr", "batch_size": "batch", "momentum": "momentum",
-            "epochs": "epochs"}.get(key, key)
+    return {
+        "learning_rate": "lr",
+        "batch_size": "batch",
+        "momentum": "momentum",
+        "epochs": "epochs",
+    }.get(key, key)

@@ -25,8 +25,14 @@ class TrainingStatus:
         self.speed = QLabel("– samples/s")
         self.accuracy = QLabel("test accuracy –")
         self.learning_rate = QLabel("")
-        for label in (self.state, self.epoch, self.step, self.speed, self.accuracy,
-                      self.learning_rate):
+        for label in (
+            self.state,
+            self.epoch,
+            self.step,
+            self.speed,
+            self.accuracy,
+            self.learning_rate,
+        ):
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
         self.state.setMinimumWidth(90)
@@ -35,7 +41,9 @@ class TrainingStatus:
     def show_state(self, state: str) -> None:
         """The worker's state in plain words."""
         self.state.setText(STATE_TEXT.get(state, state))
-        self.state.setStyleSheet("color: #c03030; font-weight: bold;" if state == "diverged" else "")
+        self.state.setStyleSheet(
+            "color: #c03030; font-weight: bold;" if state == "diverged" else ""
+        )
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Epoch, step, speed and the newest test accuracy."""

@@ -27,8 +27,10 @@ def blend(colour: QColor, background: QColor, alpha: int) -> QColor:
     drawn over a plain background use the pre-blended colour instead.
     """
     t = alpha / 255.0
-    mix = [round(c * t + b * (1 - t)) for c, b in
-           zip(colour.getRgb()[:3], background.getRgb()[:3], strict=True)]
+    mix = [
+        round(c * t + b * (1 - t))
+        for c, b in zip(colour.getRgb()[:3], background.getRgb()[:3], strict=True)
+    ]
     return QColor(*mix)
 
 
@@ -80,7 +82,11 @@ def dark_palette() -> QPalette:
     for role, colour in roles.items():
         p.setColor(role, colour)
     disabled = QColor(120, 122, 126)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
         p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return p
 

@@ -198,7 +198,9 @@ class TrainingWorker(QObject):
             self._on_divergence(exc)
             return
         self._rate.add(len(report.costs) * trainer.config.batch_size, time.perf_counter() - start)
-        self._pending.steps.append(np.arange(report.first_step, report.first_step + len(report.costs)))
+        self._pending.steps.append(
+            np.arange(report.first_step, report.first_step + len(report.costs))
+        )
         self._pending.costs.append(report.costs)
         if self._steps_left:
             self._steps_left = max(0, self._steps_left - len(report.costs))
@@ -295,9 +297,7 @@ class TrainingWorker(QObject):
             self.data_ready.emit(self._dataset)
             return
         try:
-            data = datasets.load_mnist(
-                folder, download_missing=download, progress=self._progress
-            )
+            data = datasets.load_mnist(folder, download_missing=download, progress=self._progress)
         except (NnvizError, OSError) as exc:
             message = "download cancelled" if isinstance(exc, Cancelled) else str(exc)
             self.data_failed.emit(message)

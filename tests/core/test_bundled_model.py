@@ -31,7 +31,7 @@ def test_bundled_model_is_the_lessons_net_at_96_percent(mnist: datasets.Dataset)
 
 def _on_canvas(digit: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
     """A 28x28 digit scaled by ``scale`` (bilinear) and pasted at a random spot of 400x400."""
-    size = int(round(28 * scale))
+    size = round(28 * scale)
     coords = (np.arange(size) + 0.5) / scale - 0.5
     i0 = np.clip(np.floor(coords).astype(int), 0, 27)
     i1 = np.clip(i0 + 1, 0, 27)
@@ -52,10 +52,12 @@ def test_moved_and_rescaled_digits_are_classified_like_the_originals(
     pick = rng.choice(len(mnist.test_x), 1000, replace=False)
     originals = mnist.test_x[pick]
     labels = mnist.test_y[pick]
-    drawn = np.stack([
-        preprocess_drawing(_on_canvas(img.reshape(28, 28), rng.uniform(3, 10), rng)).ravel()
-        for img in originals
-    ])
+    drawn = np.stack(
+        [
+            preprocess_drawing(_on_canvas(img.reshape(28, 28), rng.uniform(3, 10), rng)).ravel()
+            for img in originals
+        ]
+    )
     original_accuracy = np.mean(net.predict(originals) == labels)
     drawn_accuracy = np.mean(net.predict(drawn) == labels)
     assert original_accuracy > 0.95

@@ -6,11 +6,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QSettings, QThread  # noqa: E402
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings, QThread
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,7 @@ def private_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
 
 @pytest.fixture(autouse=True)
-def no_threads_left(qapp) -> Iterator[None]:  # noqa: ANN001
+def no_threads_left(qapp) -> Iterator[None]:
     """Fail any test that leaves a QThread running (as napari does)."""
     yield
     QCoreApplication.processEvents()

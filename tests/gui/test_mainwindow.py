@@ -17,7 +17,7 @@ from nnviz.gui.mainwindow import MainWindow
 from nnviz.paths import bundled_model_path
 
 
-def make_window(qtbot, data_dir: Path | None) -> MainWindow:  # noqa: ANN001
+def make_window(qtbot, data_dir: Path | None) -> MainWindow:
     net, meta = load_model(bundled_model_path())
     window = MainWindow(net, {**meta, "bundled": True}, data_dir)
     qtbot.addWidget(window)
@@ -27,20 +27,21 @@ def make_window(qtbot, data_dir: Path | None) -> MainWindow:  # noqa: ANN001
 
 
 @pytest.fixture
-def window(qtbot, mnist_dir):  # noqa: ANN001, ANN201
+def window(qtbot, mnist_dir):
     window = make_window(qtbot, mnist_dir)
     yield window
     window.close()
 
 
-def snap(window: MainWindow):  # noqa: ANN201
+def snap(window: MainWindow):
     return window.state.snapshot
 
 
-def answer(qtbot, window: MainWindow, button_text: str) -> None:  # noqa: ANN001
+def answer(qtbot, window: MainWindow, button_text: str) -> None:
     """Click a button of the question box the window shows."""
-    qtbot.waitUntil(lambda: window.session.message_box is not None
-                    and window.session.message_box.isVisible())
+    qtbot.waitUntil(
+        lambda: window.session.message_box is not None and window.session.message_box.isVisible()
+    )
     box = window.session.message_box
     assert box is not None
     button = next(b for b in box.buttons() if b.text().replace("&", "") == button_text)
@@ -48,15 +49,16 @@ def answer(qtbot, window: MainWindow, button_text: str) -> None:  # noqa: ANN001
     qtbot.waitUntil(lambda: not box.isVisible())
 
 
-def train_steps(qtbot, window: MainWindow, n: int) -> None:  # noqa: ANN001
+def train_steps(qtbot, window: MainWindow, n: int) -> None:
     start = snap(window).step if snap(window) else 0
     for _ in range(n):
         window.actions_.step.trigger()
-    qtbot.waitUntil(lambda: snap(window) is not None and snap(window).step == start + n,
-                    timeout=15_000)
+    qtbot.waitUntil(
+        lambda: snap(window) is not None and snap(window).step == start + n, timeout=15_000
+    )
 
 
-def test_opens_with_the_bundled_model_and_classifies_a_drawing(qtbot, window) -> None:  # noqa: ANN001
+def test_opens_with_the_bundled_model_and_classifies_a_drawing(qtbot, window) -> None:
     canvas = window.canvas.canvas
     assert window.state.net.sizes == (784, 16, 16, 10)
     centre = canvas.target_rect().center()
@@ -69,7 +71,7 @@ def test_opens_with_the_bundled_model_and_classifies_a_drawing(qtbot, window) ->
     assert "96" in window.status.accuracy.text()  # the model file's accuracy
 
 
-def test_steps_update_weight_images_cost_curve_and_status(qtbot, window) -> None:  # noqa: ANN001
+def test_steps_update_weight_images_cost_curve_and_status(qtbot, window) -> None:
     window.session.reset(quiet=True)
     train_steps(qtbot, window, 5)
     net = window.state.net
@@ -83,10 +85,14 @@ def test_steps_update_weight_images_cost_curve_and_status(qtbot, window) -> None
     assert window.status.state.text() == "paused"
 
 
-def test_train_pause_and_go_on(qtbot, window) -> None:  # noqa: ANN001
+def test_train_pause_and_go_on(qtbot, window) -> None:
     window.actions_.train.trigger()
-    qtbot.waitUntil(lambda: snap(window) is not None and snap(window).state == "running"
-                    and snap(window).step > 200, timeout=15_000)
+    qtbot.waitUntil(
+        lambda: (
+            snap(window) is not None and snap(window).state == "running" and snap(window).step > 200
+        ),
+        timeout=15_000,
+    )
     assert window.actions_.train.text() == "Pause"
     assert "samples/s" in window.status.speed.text()
     window.actions_.train.trigger()
@@ -97,7 +103,7 @@ def test_train_pause_and_go_on(qtbot, window) -> None:  # noqa: ANN001
     assert window.actions_.train.text() == "Train"
 
 
-def test_first_train_starts_a_new_network_over_the_bundled_one(qtbot, window) -> None:  # noqa: ANN001
+def test_first_train_starts_a_new_network_over_the_bundled_one(qtbot, window) -> None:
     bundled = window.state.net.theta.copy()
     window.actions_.train.trigger()
     qtbot.waitUntil(lambda: snap(window) is not None and snap(window).step > 0, timeout=15_000)
@@ -107,7 +113,7 @@ def test_first_train_starts_a_new_network_over_the_bundled_one(qtbot, window) ->
     assert np.array_equal(window.state.net.theta, bundled)
 
 
-def test_reset_asks_first(qtbot, window) -> None:  # noqa: ANN001
+def test_reset_asks_first(qtbot, window) -> None:
     window.session.reset(quiet=True)
     train_steps(qtbot, window, 3)
     before = window.state.net.theta.copy()
@@ -120,7 +126,7 @@ def test_reset_asks_first(qtbot, window) -> None:  # noqa: ANN001
     assert window.cost_panel.history_arrays()[0].size == 0
 
 
-def test_architecture_change_asks_and_resets(qtbot, window) -> None:  # noqa: ANN001
+def test_architecture_change_asks_and_resets(qtbot, window) -> None:
     bar = window.network_bar
     bar.hidden.setText("32")
     bar.hidden.editingFinished.emit()
@@ -135,7 +141,7 @@ def test_architecture_change_asks_and_resets(qtbot, window) -> None:  # noqa: AN
     assert window.panels["weights"].mosaic().shape[0] > 28  # 32 tiles
 
 
-def test_live_learning_rate_change_is_marked_on_the_cost_curve(qtbot, window) -> None:  # noqa: ANN001
+def test_live_learning_rate_change_is_marked_on_the_cost_curve(qtbot, window) -> None:
     window.session.reset(quiet=True)
     train_steps(qtbot, window, 3)
     window.run_bar.lr.setValue(0.5)
@@ -148,7 +154,7 @@ def test_live_learning_rate_change_is_marked_on_the_cost_curve(qtbot, window) ->
     assert snap(window).step == 5  # nothing was reset
 
 
-def test_divergence_pauses_with_a_message(qtbot, window) -> None:  # noqa: ANN001
+def test_divergence_pauses_with_a_message(qtbot, window) -> None:
     window.session.reset(quiet=True)
     window.run_bar.lr.setValue(1000)
     window.run_bar.lr.editingFinished.emit()
@@ -163,7 +169,7 @@ def test_divergence_pauses_with_a_message(qtbot, window) -> None:  # noqa: ANN00
     box.accept()
 
 
-def test_save_and_open_round_trip(qtbot, window, tmp_path) -> None:  # noqa: ANN001
+def test_save_and_open_round_trip(qtbot, window, tmp_path) -> None:
     window.session.reset(quiet=True)
     train_steps(qtbot, window, 4)
     path = tmp_path / "mine.npz"
@@ -173,11 +179,11 @@ def test_save_and_open_round_trip(qtbot, window, tmp_path) -> None:  # noqa: ANN
     assert not np.array_equal(window.state.net.theta, saved)
     assert window.session.open_model(path)
     np.testing.assert_array_equal(window.state.net.theta, saved)
-    net, meta = load_model(path)
+    _net, meta = load_model(path)
     assert meta["steps_trained"] == 4 and meta["preset"] == "modern"
 
 
-def test_bad_model_files_give_plain_errors(qtbot, window, tmp_path) -> None:  # noqa: ANN001
+def test_bad_model_files_give_plain_errors(qtbot, window, tmp_path) -> None:
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     theta = window.state.net.theta.copy()
@@ -194,18 +200,19 @@ def test_bad_model_files_give_plain_errors(qtbot, window, tmp_path) -> None:  # 
     np.testing.assert_array_equal(window.state.net.theta, theta)  # nothing lost
 
 
-def test_closing_mid_training_stops_the_worker_quickly(qtbot, mnist_dir) -> None:  # noqa: ANN001
+def test_closing_mid_training_stops_the_worker_quickly(qtbot, mnist_dir) -> None:
     window = make_window(qtbot, mnist_dir)
     window.actions_.train.trigger()
-    qtbot.waitUntil(lambda: snap(window) is not None and snap(window).state == "running",
-                    timeout=15_000)
+    qtbot.waitUntil(
+        lambda: snap(window) is not None and snap(window).state == "running", timeout=15_000
+    )
     start = time.perf_counter()
     window.close()
     assert time.perf_counter() - start < 1.0
     assert not window.session.handle.thread.isRunning()
 
 
-def test_export_panel_png_and_cost_csv(qtbot, window, tmp_path) -> None:  # noqa: ANN001
+def test_export_panel_png_and_cost_csv(qtbot, window, tmp_path) -> None:
     window.session.reset(quiet=True)
     train_steps(qtbot, window, 3)
     for name in window.docks:
@@ -218,7 +225,7 @@ def test_export_panel_png_and_cost_csv(qtbot, window, tmp_path) -> None:  # noqa
     assert len([r for r in rows if r and r[0] == "batch"]) == 3
 
 
-def test_settings_persist_between_runs(qtbot, mnist_dir) -> None:  # noqa: ANN001
+def test_settings_persist_between_runs(qtbot, mnist_dir) -> None:
     first = make_window(qtbot, mnist_dir)
     first.run_bar.lr.setValue(0.25)
     first.run_bar.lr.editingFinished.emit()
@@ -238,27 +245,31 @@ def test_settings_persist_between_runs(qtbot, mnist_dir) -> None:  # noqa: ANN00
         second.close()
 
 
-def test_space_key_trains_and_pauses(qtbot, window) -> None:  # noqa: ANN001
+def test_space_key_trains_and_pauses(qtbot, window) -> None:
     window.activateWindow()
     window.canvas.canvas.setFocus()
     qtbot.keyClick(window.canvas.canvas, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: snap(window) is not None and snap(window).state == "running",
-                    timeout=15_000)
+    qtbot.waitUntil(
+        lambda: snap(window) is not None and snap(window).state == "running", timeout=15_000
+    )
     qtbot.keyClick(window.canvas.canvas, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: snap(window).state == "paused")
 
 
-def test_help_lists_the_shortcuts(qtbot, window) -> None:  # noqa: ANN001
+def test_help_lists_the_shortcuts(qtbot, window) -> None:
     window.show_help()
-    dialog = next(w for w in QApplication.topLevelWidgets()
-                  if w.windowTitle() == "nnviz help" and w.isVisible())
+    dialog = next(
+        w
+        for w in QApplication.topLevelWidgets()
+        if w.windowTitle() == "nnviz help" and w.isVisible()
+    )
     text = dialog.browser.toPlainText()
     for key in ("Space", "Ctrl+S", "Ctrl+O", "C", "S"):
         assert key in text
     dialog.close()
 
 
-def test_dark_palette_is_applied(qtbot, window) -> None:  # noqa: ANN001
+def test_dark_palette_is_applied(qtbot, window) -> None:
     window.set_dark(True)
     try:
         window_colour = QApplication.palette().window().color()
@@ -269,7 +280,7 @@ def test_dark_palette_is_applied(qtbot, window) -> None:  # noqa: ANN001
     assert QApplication.palette().window().color().lightness() > 180
 
 
-def test_message_boxes_do_not_block(qtbot, window) -> None:  # noqa: ANN001
+def test_message_boxes_do_not_block(qtbot, window) -> None:
     window.session.show_error("Title", "text")
     assert isinstance(window.session.message_box, QMessageBox)
     assert window.session.message_box.isVisible()

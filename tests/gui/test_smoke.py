@@ -11,7 +11,9 @@ from pathlib import Path
 IGNORED = ("propagateSizeHints",)  # the offscreen platform's harmless notice
 
 
-def run_app(tmp_path: Path, seconds: float, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_app(
+    tmp_path: Path, seconds: float, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
@@ -22,13 +24,15 @@ def run_app(tmp_path: Path, seconds: float, *args: str, **env: str) -> subproces
     }
     environment.pop("NNVIZ_DATA_DIR", None)
     nnviz = Path(sys.executable).parent / "nnviz"
-    return subprocess.run([str(nnviz), *args], capture_output=True, text=True,
-                          env=environment, timeout=60)
+    return subprocess.run(
+        [str(nnviz), *args], capture_output=True, text=True, env=environment, timeout=60
+    )
 
 
 def meaningful(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines()
-            if line.strip() and not any(i in line for i in IGNORED)]
+    return [
+        line for line in stderr.splitlines() if line.strip() and not any(i in line for i in IGNORED)
+    ]
 
 
 def test_app_starts_and_quits_cleanly(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ class Receiver(QObject):
 
 
 @pytest.fixture
-def running(qtbot, mnist_dir: Path):  # noqa: ANN001, ANN201
+def running(qtbot, mnist_dir: Path):
     net = MODERN.network()
     worker = TrainingWorker(net, MODERN.config)
     receiver = Receiver(worker)
@@ -72,11 +72,27 @@ def running(qtbot, mnist_dir: Path):  # noqa: ANN001, ANN201
 def test_mailbox_keeps_every_cost_but_only_the_newest_parameters() -> None:
     box = Mailbox()
     theta = np.zeros(3)
-    first = Snapshot(0, (1, 2), "sigmoid", "quadratic", theta, step=2,
-                     steps=np.array([0, 1]), costs=np.array([1.0, 0.9]),
-                     markers=(Marker(1, "lr 0.1"),))
-    second = Snapshot(0, (1, 2), "sigmoid", "quadratic", theta + 1, step=3,
-                      steps=np.array([2]), costs=np.array([0.8]))
+    first = Snapshot(
+        0,
+        (1, 2),
+        "sigmoid",
+        "quadratic",
+        theta,
+        step=2,
+        steps=np.array([0, 1]),
+        costs=np.array([1.0, 0.9]),
+        markers=(Marker(1, "lr 0.1"),),
+    )
+    second = Snapshot(
+        0,
+        (1, 2),
+        "sigmoid",
+        "quadratic",
+        theta + 1,
+        step=3,
+        steps=np.array([2]),
+        costs=np.array([0.8]),
+    )
     assert box.put(first) is True  # empty: the GUI needs a ping
     assert box.put(second) is False  # not taken yet: merged, no second ping
     taken = box.take()
@@ -88,8 +104,9 @@ def test_mailbox_keeps_every_cost_but_only_the_newest_parameters() -> None:
 
 def test_mailbox_drops_history_of_a_replaced_network() -> None:
     box = Mailbox()
-    old = Snapshot(0, (1, 2), "sigmoid", "quadratic", np.zeros(3), steps=np.array([5]),
-                   costs=np.array([1.0]))
+    old = Snapshot(
+        0, (1, 2), "sigmoid", "quadratic", np.zeros(3), steps=np.array([5]), costs=np.array([1.0])
+    )
     new = Snapshot(1, (1, 2), "sigmoid", "quadratic", np.zeros(3))
     box.put(old)
     box.put(new)
@@ -97,7 +114,7 @@ def test_mailbox_drops_history_of_a_replaced_network() -> None:
     assert taken is not None and taken.generation == 1 and taken.costs.size == 0
 
 
-def test_training_sends_snapshots_with_every_minibatch_cost(qtbot, running) -> None:  # noqa: ANN001
+def test_training_sends_snapshots_with_every_minibatch_cost(qtbot, running) -> None:
     worker, receiver, _ = running
     worker.start_training()
     qtbot.waitUntil(lambda: bool(receiver.snapshots and receiver.last.step > 2000), timeout=10_000)
@@ -110,7 +127,7 @@ def test_training_sends_snapshots_with_every_minibatch_cost(qtbot, running) -> N
     assert receiver.last.samples_seen == receiver.last.step * MODERN.config.batch_size
 
 
-def test_snapshots_are_capped_near_30_per_second(qtbot, running) -> None:  # noqa: ANN001
+def test_snapshots_are_capped_near_30_per_second(qtbot, running) -> None:
     worker, receiver, _ = running
     worker.start_training()
     qtbot.waitUntil(lambda: bool(receiver.snapshots and receiver.last.state == "running"))
@@ -121,7 +138,7 @@ def test_snapshots_are_capped_near_30_per_second(qtbot, running) -> None:  # noq
     assert 5 < rate <= 40
 
 
-def test_single_steps_while_paused(qtbot, running) -> None:  # noqa: ANN001
+def test_single_steps_while_paused(qtbot, running) -> None:
     worker, receiver, _ = running
     worker.step_once(1)
     qtbot.waitUntil(lambda: bool(receiver.snapshots and receiver.last.step == 1), timeout=5000)
@@ -131,7 +148,7 @@ def test_single_steps_while_paused(qtbot, running) -> None:  # noqa: ANN001
     assert receiver.last.step == 6 and receiver.last.state == "paused"
 
 
-def test_step_epoch_runs_to_the_end_of_the_epoch_and_evaluates(qtbot, running) -> None:  # noqa: ANN001
+def test_step_epoch_runs_to_the_end_of_the_epoch_and_evaluates(qtbot, running) -> None:
     worker, receiver, _ = running
     worker.step_once(10)
     worker.step_epoch()
@@ -143,7 +160,7 @@ def test_step_epoch_runs_to_the_end_of_the_epoch_and_evaluates(qtbot, running) -
     assert receiver.last.epoch == 1 and receiver.last.epoch_fraction == 0.0
 
 
-def test_live_learning_rate_change_is_marked(qtbot, running) -> None:  # noqa: ANN001
+def test_live_learning_rate_change_is_marked(qtbot, running) -> None:
     worker, receiver, _ = running
     worker.step_once(3)
     qtbot.waitUntil(lambda: bool(receiver.snapshots and receiver.last.step == 3), timeout=5000)
@@ -155,7 +172,7 @@ def test_live_learning_rate_change_is_marked(qtbot, running) -> None:  # noqa: A
     assert receiver.last.learning_rate == pytest.approx(0.02)
 
 
-def test_divergence_pauses_and_keeps_finite_parameters(qtbot, running) -> None:  # noqa: ANN001
+def test_divergence_pauses_and_keeps_finite_parameters(qtbot, running) -> None:
     worker, receiver, _ = running
     worker.configure(learning_rate=1000.0, schedule="constant")
     worker.start_training()
@@ -168,7 +185,7 @@ def test_divergence_pauses_and_keeps_finite_parameters(qtbot, running) -> None: 
     assert receiver.last.step == step  # it really stopped
 
 
-def test_shutdown_mid_training_is_quick(qtbot, running) -> None:  # noqa: ANN001
+def test_shutdown_mid_training_is_quick(qtbot, running) -> None:
     worker, receiver, handle = running
     worker.start_training()
     qtbot.waitUntil(lambda: bool(receiver.snapshots and receiver.last.state == "running"))
