@@ -2,4 +2,5 @@
 
 from nnviz.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when the training process (spawn) imports this module
+    raise SystemExit(main())

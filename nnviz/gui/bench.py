@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QObject, QPointF, Qt, QTimer, Slot
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QPointF, Qt, QTimer, Slot
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -58,10 +58,14 @@ class _LoopProbe(QObject):
 
 
 def _spin(app: QApplication, seconds: float, until: Callable[[], bool] | None = None) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end and not (until and until()):
-        app.processEvents()
-        time.sleep(0.001)
+    """Run the real event loop (it sleeps when idle) for ``seconds`` or until ``until()``."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    if until is not None:
+        poll = QTimer()
+        poll.timeout.connect(lambda: loop.quit() if until() else None)
+        poll.start(10)
+    loop.exec()
 
 
 def headless_rate(data: Dataset, seconds: float) -> float:

@@ -8,11 +8,12 @@ architecture, live settings) between runs. Owns the worker thread.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from nnviz.core import datasets
@@ -30,6 +31,9 @@ from nnviz.paths import bundled_model_path
 if TYPE_CHECKING:
     from nnviz.gui.mainwindow import MainWindow
 
+#: While a stroke is drawn, snapshots are shown at most every this many seconds.
+DRAWING_SNAPSHOT_GAP = 0.25
+DRAWING_DEFER_MS = 50
 COST_NAMES = {"quadratic": "quadratic", "cross_entropy": "cross-entropy"}
 
 
@@ -49,6 +53,7 @@ class Session(QObject):
         self.config = preset.config
         self.trained_here = False
         self.generation = 0
+        self._last_taken = 0.0
         self.last_evaluation: EpochResult | None = None
         self.message_box: QMessageBox | None = None
         self.data_dialog: DataDialog | None = None
@@ -72,7 +77,7 @@ class Session(QObject):
         w.snapshot_ready.connect(self._take_snapshot)
         w.state_changed.connect(self._state_changed)
         w.diverged.connect(self._diverged)
-        w.errored.connect(lambda message: self.show_error("Something went wrong", message))
+        w.errored.connect(self._errored)
         w.data_ready.connect(self._data_ready)
         w.data_failed.connect(self._data_failed)
         w.data_progress.connect(self._data_progress)
@@ -182,6 +187,12 @@ class Session(QObject):
     # ------------------------------------------------------------------ worker signals
     @Slot()
     def _take_snapshot(self) -> None:
+        if self.window.canvas.canvas.is_drawing() and self._drawn_recently():
+            # The person is drawing: their strokes come first. The snapshot
+            # waits in the box (newer ones merge into it) for a few frames.
+            QTimer.singleShot(DRAWING_DEFER_MS, self._take_snapshot)
+            return
+        self._last_taken = time.perf_counter()
         snapshot = self.worker.mailbox.take()
         if snapshot is None:
             return
@@ -192,6 +203,9 @@ class Session(QObject):
         self.state.apply_snapshot(snapshot)
         self.window.status.show_snapshot(snapshot)
 
+    def _drawn_recently(self) -> bool:
+        return time.perf_counter() - self._last_taken < DRAWING_SNAPSHOT_GAP
+
     @Slot(str)
     def _state_changed(self, state: str) -> None:
         train = self.window.actions_.train
@@ -200,6 +214,10 @@ class Session(QObject):
         self.window.status.show_state(state)
         if state == "running":
             self.trained_here = True
+
+    @Slot(str)
+    def _errored(self, message: str) -> None:
+        self.show_error("Something went wrong", message)
 
     @Slot(str)
     def _diverged(self, message: str) -> None:

@@ -1,53 +1,46 @@
 """The training worker: one QObject in one QThread drives the core trainer.
 
-The GUI thread never trains and the worker never touches a widget. Commands
-go to the worker through a queue and apply between mini-batches; snapshots
-come back through a one-slot :class:`~nnviz.gui.snapshot.Mailbox` with a ping
-only when the box was empty, at most about 30 times a second.
+The GUI thread never trains and the worker never touches a widget. The
+worker's thread starts the training engine (:mod:`nnviz.engine`) in its own
+process and talks to it through a pipe: commands go out in order and apply
+between mini-batches; snapshots come back at most ~30 times a second and wait
+in a one-slot :class:`~nnviz.gui.snapshot.Mailbox`, with a ping to the GUI
+only when the box was empty.
 
-Loading (and if needed downloading) the data set also happens here, so a
-slow disk or network never freezes the window.
+Why a process: Python runs one thread at a time per process. With the
+trainer in this thread, training and drawing took turns on the interpreter
+lock: measured 16-35% of headless speed and 90-200 ms event-loop stalls.
+
+Loading (and if needed downloading) MNIST for the GUI also happens in this
+thread, so a slow disk or network never freezes the window.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import queue
 import threading
-import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from nnviz import engine
 from nnviz.core import datasets
-from nnviz.core.errors import Cancelled, DivergenceError, NnvizError
+from nnviz.core.errors import Cancelled, NnvizError
 from nnviz.core.network import Network
-from nnviz.core.trainer import TrainConfig, Trainer
-from nnviz.gui.snapshot import EpochResult, Mailbox, Marker, Snapshot
+from nnviz.core.trainer import TrainConfig
+from nnviz.gui.snapshot import Mailbox, Snapshot
 
-#: Longest gap between snapshots while running (about 30 per second).
-PUBLISH_INTERVAL = 1 / 30
-#: Target duration of one chunk of mini-batches at full speed.
-CHUNK_SECONDS = 0.008
-
-
-@dataclass
-class _Pending:
-    """History gathered since the last published snapshot."""
-
-    steps: list[np.ndarray] = field(default_factory=list)
-    costs: list[np.ndarray] = field(default_factory=list)
-    evaluations: list[EpochResult] = field(default_factory=list)
-    markers: list[Marker] = field(default_factory=list)
+POLL_SECONDS = 0.01
 
 
 class TrainingWorker(QObject):
-    """Owns the trainer; runs in its own thread (see :func:`start_worker`).
+    """Drives the training process; runs in its own thread (see :class:`WorkerHandle`).
 
     Signals
     -------
@@ -64,7 +57,7 @@ class TrainingWorker(QObject):
     data_failed(str)
         Loading or downloading failed (or was cancelled); plain words.
     errored(str)
-        Any other failure of a command, with its message.
+        Any other failure, with its message.
     """
 
     snapshot_ready = Signal()
@@ -78,52 +71,42 @@ class TrainingWorker(QObject):
     def __init__(self, net: Network, config: TrainConfig) -> None:
         super().__init__()  # no parent: it is moved to its own thread
         self.mailbox = Mailbox()
-        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._wake = threading.Event()
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._download_stop = threading.Event()
-        self._net = net.copy()
-        self._config = config
-        self._trainer: Trainer | None = None
         self._dataset: datasets.Dataset | None = None
-        self._generation = 0
-        self._state = "idle"
-        self._steps_left = 0  # single steps requested while paused
-        self._epoch_requested = False
-        self._speed = 0.0  # mini-batches per second; 0 = full speed
-        self._pending = _Pending()
-        self._last_publish = 0.0
-        self._rate = _RateMeter()
+        self._conn: Connection | None = None
+        self._process: Any = None
+        self.reset(net, config, 0)
 
     # ------------------------------------------------------------------ GUI-thread API
-    def post(self, command: Callable[[], None]) -> None:
-        """Run ``command`` in the worker between mini-batches (thread-safe)."""
-        self._commands.put(command)
-        self._wake.set()
+    def _send(self, *message: Any) -> None:
+        """Queue a command for the engine (thread-safe; sent in order)."""
+        self._jobs.put(lambda: self._transmit(message))
 
     def start_training(self) -> None:
         """Run continuously (until pause, the planned epochs, or divergence)."""
-        self.post(lambda: self._set_state("running"))
+        self._send("start")
 
     def pause(self) -> None:
-        """Stop after the current mini-batch; publish the state."""
-        self.post(lambda: self._set_state("paused"))
+        """Stop after the current mini-batch."""
+        self._send("pause")
 
     def step_once(self, n: int = 1) -> None:
         """Run ``n`` mini-batches, then pause."""
-        self.post(lambda: self._request_steps(n))
+        self._send("step", n)
 
     def step_epoch(self) -> None:
         """Run to the end of the current epoch, then pause."""
-        self.post(self._request_epoch)
+        self._send("step_epoch")
 
     def set_speed(self, steps_per_second: float) -> None:
         """Slow motion (mini-batches per second) or full speed (0)."""
-        self.post(lambda: setattr(self, "_speed", max(0.0, steps_per_second)))
+        self._send("speed", steps_per_second)
 
     def configure(self, label: str = "", **changes: Any) -> None:
         """Change learning rate, batch size, ... live; ``label`` marks the cost curve."""
-        self.post(lambda: self._configure(label, changes))
+        self._send("configure", label, changes)
 
     def reset(self, net: Network, config: TrainConfig, generation: int) -> None:
         """Start over with a new network and settings (paused).
@@ -131,17 +114,18 @@ class TrainingWorker(QObject):
         ``generation`` tags the snapshots of the new network, so the GUI can
         tell them from late snapshots of the old one.
         """
-        net = net.copy()
-        self.post(lambda: self._replace(net, config, generation))
+        theta = net.theta.copy()
+        self._send("reset", generation, net.sizes, net.activation, net.cost, theta,
+                   dataclasses.asdict(config))
 
     def load_data(self, folder: Path | None, download: bool) -> None:
         """Find (and if ``download``, fetch) MNIST; answers with data_ready or data_failed."""
         self._download_stop.clear()
-        self.post(lambda: self._load_data(folder, download))
+        self._jobs.put(lambda: self._load_data(folder, download))
 
     def set_dataset(self, dataset: datasets.Dataset) -> None:
         """Train on ``dataset`` (already loaded); answers with data_ready."""
-        self.post(lambda: self._use_dataset(dataset))
+        self._jobs.put(lambda: self._use_dataset(dataset))
 
     def cancel_download(self) -> None:
         """Stop a running download (thread-safe, immediate)."""
@@ -151,153 +135,88 @@ class TrainingWorker(QObject):
         """End the worker loop soon (thread-safe, immediate)."""
         self._stop.set()
         self._download_stop.set()
-        self._wake.set()
 
-    # ------------------------------------------------------------------ worker loop
+    # ------------------------------------------------------------------ worker thread
     @Slot()
     def run(self) -> None:
-        """The worker's event loop: commands, mini-batches, snapshots."""
-        self._publish(force=True)
-        while not self._stop.is_set():
-            self._drain_commands()
-            if self._stop.is_set():
-                break
-            if self._wants_training():
-                self._train_chunk()
-            else:
-                self._publish()
-                self._wake.wait(0.25)
-                self._wake.clear()
+        """Start the engine process, then relay commands and messages until stopped."""
+        try:
+            self._start_engine()
+            while not self._stop.is_set():
+                self._run_jobs()
+                self._receive()
+        except Exception as exc:  # a dead engine or a bug must not kill the thread silently
+            self.errored.emit(f"training process failed: {exc}\n{traceback.format_exc()}")
+        finally:
+            self._stop_engine()
 
-    def _drain_commands(self) -> None:
-        while True:
+    def _start_engine(self) -> None:
+        # "spawn": a fresh interpreter, never a fork of a process running Qt.
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        self._process = context.Process(target=engine.serve, args=(child,),
+                                        name="nnviz-training", daemon=True)
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def _run_jobs(self) -> None:
+        while not self._stop.is_set():
             try:
-                command = self._commands.get_nowait()
+                job = self._jobs.get_nowait()
             except queue.Empty:
                 return
+            job()
+
+    def _transmit(self, message: tuple[Any, ...]) -> None:
+        assert self._conn is not None
+        self._conn.send(message)
+
+    def _receive(self) -> None:
+        conn = self._conn
+        assert conn is not None
+        if not conn.poll(POLL_SECONDS):
+            return
+        while conn.poll():
+            kind, *payload = conn.recv()
+            self._dispatch(kind, payload)
+
+    def _dispatch(self, kind: str, payload: list[Any]) -> None:
+        if kind == "snapshot":
+            snapshot: Snapshot = payload[0]
+            if self.mailbox.put(snapshot):
+                self.snapshot_ready.emit()
+        elif kind == "state":
+            self.state_changed.emit(payload[0])
+        elif kind == "diverged":
+            self.diverged.emit(payload[0])
+        elif kind == "error":
+            self.errored.emit(payload[0])
+
+    def _stop_engine(self) -> None:
+        if self._conn is not None:
             try:
-                command()
-            except NnvizError as exc:
-                self.errored.emit(str(exc))
-            except Exception as exc:  # a bug must not kill the worker thread
-                self.errored.emit(f"internal error: {exc}\n{traceback.format_exc()}")
+                self._conn.send(("stop",))
+            except (OSError, ValueError):
+                pass
+        if self._process is not None:
+            self._process.join(0.5)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(0.5)
+        if self._conn is not None:
+            self._conn.close()
 
-    def _wants_training(self) -> bool:
-        if self._trainer is None:
-            return False
-        return self._state == "running" or self._steps_left > 0 or self._epoch_requested
-
-    def _train_chunk(self) -> None:
-        trainer = self._trainer
-        assert trainer is not None
-        n = self._chunk_size(trainer)
-        start = time.perf_counter()
-        try:
-            report = trainer.step(n, stop_at_epoch_end=True)
-        except DivergenceError as exc:
-            self._on_divergence(exc)
-            return
-        self._rate.add(len(report.costs) * trainer.config.batch_size, time.perf_counter() - start)
-        self._pending.steps.append(
-            np.arange(report.first_step, report.first_step + len(report.costs))
-        )
-        self._pending.costs.append(report.costs)
-        if self._steps_left:
-            self._steps_left = max(0, self._steps_left - len(report.costs))
-            if not self._steps_left and self._state != "running":
-                self._set_state("paused")
-        if report.epochs_completed:
-            self._evaluate()
-            if self._epoch_requested:
-                self._epoch_requested = False
-                self._set_state("paused")
-            if trainer.finished and self._state == "running":
-                self._set_state("finished")
-        self._publish()
-        if self._speed and self._state == "running":
-            self._wake.wait(1.0 / self._speed)
-            self._wake.clear()
-
-    def _chunk_size(self, trainer: Trainer) -> int:
-        if self._steps_left and self._state != "running":
-            return self._steps_left if not self._speed else 1
-        if self._speed:
-            return 1
-        per_step = trainer.config.batch_size / max(self._rate.samples_per_second, 1.0)
-        return int(np.clip(CHUNK_SECONDS / per_step, 1, 2000)) if self._rate.seen else 20
-
-    def _on_divergence(self, exc: DivergenceError) -> None:
-        self._pending.steps.append(np.arange(exc.step - len(exc.costs), exc.step))
-        self._pending.costs.append(np.asarray(exc.costs))
-        self._steps_left = 0
-        self._epoch_requested = False
-        self._set_state("diverged")
-        self.diverged.emit(str(exc))
-
-    def _evaluate(self) -> None:
-        trainer = self._trainer
-        if trainer is None or trainer.test_x is None:
-            return
-        ev = trainer.evaluate()
-        self._pending.evaluations.append(
-            EpochResult(trainer.epoch, trainer.step_count, ev.cost, ev.accuracy, ev.confusion)
-        )
-
-    # ------------------------------------------------------------------ commands
-    def _set_state(self, state: str) -> None:
-        if state == "running" and self._trainer is not None and self._trainer.finished:
-            # Asked to go on after the planned epochs: plan as many again.
-            self._trainer.configure(epochs=self._trainer.config.epochs * 2)
-        if state == "running" and self._trainer is None:
-            return
-        if state != self._state:
-            self._state = state
-            self.state_changed.emit(state)
-        self._publish(force=True)
-
-    def _request_steps(self, n: int) -> None:
-        if self._state == "running":
-            self._set_state("paused")
-        self._steps_left += n
-
-    def _request_epoch(self) -> None:
-        if self._state == "running":
-            self._set_state("paused")
-        self._epoch_requested = True
-
-    def _configure(self, label: str, changes: dict[str, Any]) -> None:
-        self._config = dataclasses.replace(self._config, **changes)
-        if self._trainer is not None:
-            self._trainer.configure(**changes)
-            if label:
-                self._pending.markers.append(Marker(self._trainer.step_count, label))
-        self._publish(force=True)
-
-    def _replace(self, net: Network, config: TrainConfig, generation: int) -> None:
-        self._net, self._config = net, config
-        self._generation = generation
-        self._pending = _Pending()
-        self._steps_left, self._epoch_requested = 0, False
-        self._rate = _RateMeter()
-        self._trainer = None
-        if self._dataset is not None:
-            self._make_trainer()
-        self._set_state("idle" if self._trainer is None else "paused")
-        self._publish(force=True)
-
-    def _make_trainer(self) -> None:
-        data = self._dataset
-        assert data is not None
-        self._trainer = Trainer(
-            self._net, data.train_x, data.train_y, self._config, data.test_x, data.test_y
-        )
-
+    # ------------------------------------------------------------------ data
     def _load_data(self, folder: Path | None, download: bool) -> None:
         if self._dataset is not None:
             self.data_ready.emit(self._dataset)
             return
         try:
-            data = datasets.load_mnist(folder, download_missing=download, progress=self._progress)
+            data = datasets.load_dataset(
+                datasets.MNIST, folder, download_missing=download,
+                progress=self._progress, stop=self._download_stop,
+            )
         except (NnvizError, OSError) as exc:
             message = "download cancelled" if isinstance(exc, Cancelled) else str(exc)
             self.data_failed.emit(message)
@@ -306,66 +225,11 @@ class TrainingWorker(QObject):
 
     def _use_dataset(self, data: datasets.Dataset) -> None:
         self._dataset = data
-        self._make_trainer()
-        if self._state == "idle":
-            self._set_state("paused")
+        self._transmit(("load", str(data.folder)))
         self.data_ready.emit(data)
 
     def _progress(self, name: str, done: int, total: int | None) -> None:
-        if self._download_stop.is_set():
-            raise Cancelled(f"download of {name} cancelled")
         self.data_progress.emit(name, done, total or 0)
-
-    # ------------------------------------------------------------------ snapshots
-    def _publish(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        pending = self._pending
-        if not force and now - self._last_publish < PUBLISH_INTERVAL:
-            return
-        self._last_publish = now
-        trainer = self._trainer
-        net = trainer.net if trainer is not None else self._net
-        snap = Snapshot(
-            generation=self._generation,
-            sizes=net.sizes,
-            activation=net.activation,
-            cost=net.cost,
-            theta=net.theta.copy(),
-            step=trainer.step_count if trainer else 0,
-            epoch=trainer.epoch if trainer else 0,
-            epoch_fraction=trainer.position / len(trainer.train_x) if trainer else 0.0,
-            samples_seen=trainer.samples_seen if trainer else 0,
-            samples_per_second=self._rate.samples_per_second if self._state == "running" else 0.0,
-            learning_rate=trainer.learning_rate_at(trainer.step_count) if trainer else 0.0,
-            batch_size=self._config.batch_size,
-            state=self._state,
-            steps=np.concatenate(pending.steps) if pending.steps else np.zeros(0, np.int64),
-            costs=np.concatenate(pending.costs) if pending.costs else np.zeros(0),
-            evaluations=tuple(pending.evaluations),
-            markers=tuple(pending.markers),
-        )
-        self._pending = _Pending()
-        if self.mailbox.put(snap):
-            self.snapshot_ready.emit()
-
-
-class _RateMeter:
-    """Samples per second over the last second or so of training."""
-
-    def __init__(self) -> None:
-        self._samples = 0.0
-        self._seconds = 0.0
-        self.seen = False
-
-    def add(self, samples: int, seconds: float) -> None:
-        decay = 0.5 ** (seconds / 0.5) if self._seconds else 0.0  # half-life 0.5 s
-        self._samples = self._samples * decay + samples
-        self._seconds = self._seconds * decay + seconds
-        self.seen = True
-
-    @property
-    def samples_per_second(self) -> float:
-        return self._samples / self._seconds if self._seconds > 0 else 0.0
 
 
 class WorkerHandle(QObject):

@@ -80,6 +80,10 @@ class DrawingCanvas(QWidget):
         self._update_cursor()
 
     # ------------------------------------------------------------------ public API
+    def is_drawing(self) -> bool:
+        """Whether a stroke is in progress (a mouse button is down on the canvas)."""
+        return self._last is not None
+
     def side(self) -> int:
         """Side of the drawing in image pixels."""
         return self._image.width()
