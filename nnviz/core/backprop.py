@@ -60,8 +60,8 @@ _EMPTY_2D = _frozen(np.empty((0, 0)))
 
 
 def check_example(net: Network, x: npt.ArrayLike) -> Array:
-    """One input as a float64 ``(sizes[0],)`` vector (a ``(1, sizes[0])`` row is accepted)."""
-    arr = np.asarray(x, dtype=np.float64)
+    """One input as a new float64 ``(sizes[0],)`` vector (a ``(1, sizes[0])`` row is accepted)."""
+    arr = np.array(x, dtype=np.float64)
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.shape != (net.sizes[0],):
