@@ -218,6 +218,12 @@ class Nudges:
         """``L``, the number of weight layers."""
         return len(self.weights) - 1
 
+    def wish(self, l: int) -> Array:
+        """Desired move of layer ``l``'s activations: ``-dC_da[l]``, or ``wish_out`` at ``L``."""
+        if not 0 <= l <= self.n_layers:
+            raise ConfigError(f"the layer must lie in [0, {self.n_layers}], got {l}")
+        return self.wish_out if l == self.n_layers else -self.dC_da[l]
+
     def flat_gradient(self) -> Array:
         """``dC/dtheta`` in the network's flat layout (each block ``[nabla_w | nabla_b]``)."""
         parts = [

@@ -139,6 +139,16 @@ def test_wish_sources_sum_to_the_backprop_gradient(activation: str, cost: str) -
             np.testing.assert_allclose(terms, r.weights[l + 1][:, j] * r.delta[l + 1])
 
 
+def test_wish_is_minus_the_gradient_below_the_output() -> None:
+    r = nudges(make_net("relu", "cross_entropy"), example(2), 8)
+    for l in range(3):
+        np.testing.assert_array_equal(r.wish(l), -r.dC_da[l])
+    np.testing.assert_array_equal(r.wish(3), r.wish_out)
+    for l in (-1, 4):
+        with pytest.raises(ConfigError, match="layer"):
+            r.wish(l)
+
+
 def test_wish_sources_reject_bad_layers_and_neurons() -> None:
     r = nudges(make_net("sigmoid", "quadratic"), example(0), 0)
     for l, j in [(3, 0), (-1, 0), (1, 16), (2, -1)]:
