@@ -172,13 +172,14 @@ class Engine:
         self._set_state("diverged")
         self.send("diverged", str(exc))
 
-    def _evaluate(self) -> None:
+    def _evaluate(self, on_demand: bool = False) -> None:
         trainer = self.trainer
         if trainer is None or trainer.test_x is None:
             return
         ev = trainer.evaluate()
         self.pending.evaluations.append(
-            EpochResult(trainer.epoch, trainer.step_count, ev.cost, ev.accuracy, ev.confusion)
+            EpochResult(trainer.epoch, trainer.step_count, ev.cost, ev.accuracy, ev.confusion,
+                        ev.outputs.astype(np.float32), on_demand)
         )
 
     def _set_state(self, state: str) -> None:
@@ -248,6 +249,23 @@ class Engine:
             self.trainer.configure(**changes)
             if label:
                 self.pending.markers.append(Marker(self.trainer.step_count, label))
+        self._publish(force=True)
+
+    def do_evaluate(self) -> None:
+        """Evaluate the current parameters on the test set now."""
+        self._evaluate(on_demand=True)
+        self._publish(force=True)
+
+    def do_set_theta(self, generation: int, theta: Array, label: str) -> None:
+        """Replace the parameters (a single-example step or its undo), keeping the run.
+
+        Ignored when it is meant for another network (``generation``).
+        """
+        if generation != self.generation or self.net is None:
+            return
+        self.net.theta = theta
+        if label and self.trainer is not None:
+            self.pending.markers.append(Marker(self.trainer.step_count, label))
         self._publish(force=True)
 
     def do_stop(self) -> None:

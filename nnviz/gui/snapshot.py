@@ -21,13 +21,19 @@ Array = npt.NDArray[Any]
 
 @dataclass(frozen=True)
 class EpochResult:
-    """Test-set figures after one epoch."""
+    """Test-set figures after one epoch (or on demand: ``on_demand`` True).
+
+    ``outputs`` holds the output activations for every test image (row ``i``
+    for test image ``i``), for galleries of mistakes.
+    """
 
     epoch: int
     step: int
     test_cost: float
     accuracy: float
     confusion: Array = field(repr=False)
+    outputs: Array | None = field(default=None, repr=False)
+    on_demand: bool = False
 
 
 @dataclass(frozen=True)

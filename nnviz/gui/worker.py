@@ -118,6 +118,14 @@ class TrainingWorker(QObject):
         self._send("reset", generation, net.sizes, net.activation, net.cost, theta,
                    dataclasses.asdict(config))
 
+    def evaluate(self) -> None:
+        """Evaluate on the test set now; the result comes in a snapshot's evaluations."""
+        self._send("evaluate")
+
+    def set_theta(self, generation: int, theta: Any, label: str = "") -> None:
+        """Replace the trained parameters (a single-example step, an undo) in place."""
+        self._send("set_theta", generation, theta.copy(), label)
+
     def load_data(self, folder: Path | None, download: bool) -> None:
         """Find (and if ``download``, fetch) MNIST; answers with data_ready or data_failed."""
         self._download_stop.clear()

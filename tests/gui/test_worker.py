@@ -193,3 +193,28 @@ def test_shutdown_mid_training_is_quick(qtbot, running) -> None:
     assert handle.shutdown(timeout_ms=1000)
     assert time.perf_counter() - start < 1.0
     assert handle.shutdown()  # idempotent
+
+
+def test_evaluate_on_demand_sends_outputs(qtbot, running) -> None:
+    worker, receiver, _ = running
+    worker.evaluate()
+    qtbot.waitUntil(lambda: any(s.evaluations for s in receiver.snapshots), timeout=10_000)
+    result = next(s for s in receiver.snapshots if s.evaluations).evaluations[-1]
+    assert result.on_demand and result.outputs.shape == (10_000, 10)
+    predictions = result.outputs.argmax(axis=1)
+    assert result.confusion.sum() == 10_000
+    assert np.trace(result.confusion) == pytest.approx(result.accuracy * 10_000)
+    assert np.bincount(predictions, minlength=10).tolist() == result.confusion.sum(axis=0).tolist()
+
+
+def test_set_theta_replaces_parameters_and_keeps_the_run(qtbot, running) -> None:
+    worker, receiver, _ = running
+    worker.step_once(3)
+    qtbot.waitUntil(lambda: bool(receiver.snapshots and receiver.last.step == 3), timeout=5000)
+    theta = receiver.last.theta + 0.5
+    worker.set_theta(receiver.last.generation, theta, "one example")
+    worker.set_theta(receiver.last.generation + 7, theta * 0, "")  # another network: ignored
+    qtbot.waitUntil(lambda: bool(np.allclose(receiver.last.theta, theta)), timeout=5000)
+    qtbot.wait(200)
+    assert np.allclose(receiver.last.theta, theta) and receiver.last.step == 3
+    assert Marker(3, "one example") in [m for s in receiver.snapshots for m in s.markers]
