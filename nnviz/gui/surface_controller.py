@@ -34,12 +34,15 @@ class SurfaceController(QObject):
         Rows done of the grid being computed; ``(0, 0)`` when idle.
     failed(str)
         A fit could not be made; plain words.
+    settings_changed(SurfaceSettings)
+        :meth:`configure` was called (the panel shows the new settings).
     """
 
     grid_changed = Signal(object)
     path_changed = Signal(object)
     progress = Signal(int, int)
     failed = Signal(str)
+    settings_changed = Signal(object)
 
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,10 +52,12 @@ class SurfaceController(QObject):
         self.handle = WorkerHandle(self.worker, "nnviz-surface", self)
         self.grid: SurfaceGrid | None = None
         self.path: PathView | None = None
+        self.rows = (0, 0)  # the worker's last progress: rows done, rows (0, 0 when idle)
+        self.error: str | None = None  # the last failure, until the next grid
         self.worker.grid_ready.connect(self._take_grid)
         self.worker.path_ready.connect(self._take_path)
-        self.worker.progress.connect(self.progress)
-        self.worker.failed.connect(self.failed)
+        self.worker.progress.connect(self._progress)
+        self.worker.failed.connect(self._failed)
         state.network_replaced.connect(self._network_replaced)
         state.snapshot_received.connect(self._snapshot)
         state.dataset_loaded.connect(self._dataset_loaded)
@@ -65,9 +70,10 @@ class SurfaceController(QObject):
         """Apply the panel's settings (a refit follows unless ``refit`` is False)."""
         self.settings = settings
         self.worker.configure(settings, refit)
+        self.settings_changed.emit(settings)
 
     def refit(self) -> None:
-        """Fit the plane to the path so far and compute a new surface."""
+        """Fit the plane to the path so far and compute a new surface now."""
         self.worker.refit()
 
     def shutdown(self) -> bool:
@@ -77,7 +83,7 @@ class SurfaceController(QObject):
     # ------------------------------------------------------------------ state
     @Slot()
     def _network_replaced(self) -> None:
-        self.grid = self.path = None
+        self.grid = self.path = self.error = None
         self.worker.start_network(self.state.generation, self.state.net)
         self.worker.add_point(self.state.generation, 0, self.state.net.theta.copy())
 
@@ -87,7 +93,7 @@ class SurfaceController(QObject):
             return
         self.worker.add_point(snapshot.generation, snapshot.step, snapshot.theta)
         if snapshot.evaluations and self.settings.auto_refit:
-            self.worker.refit()  # every epoch
+            self.worker.refit(auto=True)  # every epoch (the worker spaces them out)
 
     @Slot()
     def _dataset_loaded(self) -> None:
@@ -100,7 +106,7 @@ class SurfaceController(QObject):
     def _take_grid(self) -> None:
         grid = self.worker.grids.take()
         if grid is not None and grid.generation == self.state.generation:
-            self.grid = grid
+            self.grid, self.error = grid, None
             self.grid_changed.emit(grid)
 
     @Slot()
@@ -109,3 +115,13 @@ class SurfaceController(QObject):
         if path is not None and path.generation == self.state.generation:
             self.path = path
             self.path_changed.emit(path)
+
+    @Slot(int, int)
+    def _progress(self, done: int, rows: int) -> None:
+        self.rows = (done, rows)
+        self.progress.emit(done, rows)
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.failed.emit(message)

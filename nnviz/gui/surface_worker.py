@@ -9,18 +9,22 @@ path points in its spare time. Results come back as immutable
 :class:`SurfaceGrid` / :class:`PathView` objects through one-slot boxes with a
 ping, like the training snapshots. The old surface stays until the new one
 is ready.
+
+Refits the user asks for (the "refit" button, new settings) start at once and
+cancel a grid still running; automatic ones (every epoch, the path left the
+grid) wait until the worker has been idle for twice the last fit's duration,
+so a slow grid never keeps a core busy all the time.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
+import math
 import queue
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,87 +34,35 @@ from PySide6.QtCore import QObject, Signal, Slot
 from nnviz.core import surface
 from nnviz.core.errors import Cancelled, NnvizError
 from nnviz.core.network import Network
-from nnviz.core.trajectory import Trajectory
+from nnviz.gui.surface_path import ProjectedPath, spread
+from nnviz.gui.surface_types import (
+    PLANE_NAMES,
+    PLANES,
+    Box,
+    PathView,
+    SurfaceGrid,
+    SurfaceSettings,
+    replace_settings,
+)
+
+__all__ = [
+    "PLANES",
+    "PLANE_NAMES",
+    "PathView",
+    "SurfaceGrid",
+    "SurfaceSettings",
+    "SurfaceWorker",
+    "replace_settings",
+]
 
 Array = npt.NDArray[Any]
 
-PLANES = ("pca", "random", "start_to_now")
-PLANE_NAMES = {"pca": "PCA of the path", "random": "random (filter-normalised)",
-               "start_to_now": "start to now"}
 PATH_INTERVAL = 1 / 20  # at most 20 path updates a second
-MIN_REFIT_GAP = 2.0  # seconds between automatic refits
-COST_DUTY = 0.3  # share of the worker's time spent on true path costs
-
-
-@dataclass(frozen=True)
-class SurfaceSettings:
-    """What the user chose in the surface panel."""
-
-    plane: str = "pca"
-    resolution: int = 41
-    subset: int = 10_000
-    auto_refit: bool = True
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class SurfaceGrid:
-    """A computed cost surface on a plane.
-
-    ``costs[i, j]`` is the exact mean cost over the evaluation subset at
-    ``origin + a[j] d1 + b[i] d2``.
-    """
-
-    generation: int
-    fit: int
-    kind: str
-    label1: str
-    label2: str
-    a: Array = field(repr=False)
-    b: Array = field(repr=False)
-    costs: Array = field(repr=False)
-    explained: float
-    subset: int
-    seconds: float
-    cost_name: str
-
-
-@dataclass(frozen=True)
-class PathView:
-    """The recorded path as seen from the current plane.
-
-    ``coords`` are the least-squares coordinates (a, b) of each point,
-    ``distances`` their distance from the plane, ``true_costs`` the exact
-    cost on the evaluation subset (NaN until computed), ``explained`` the
-    share of the path's variance the plane explains now.
-    """
-
-    generation: int
-    fit: int
-    steps: Array = field(repr=False)
-    coords: Array = field(repr=False)
-    distances: Array = field(repr=False)
-    true_costs: Array = field(repr=False)
-    explained: float
-    path_length: float
-
-
-class _Box:
-    """A thread-safe one-slot box; ``put`` says whether the reader needs a ping."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._item: Any = None
-
-    def put(self, item: Any) -> bool:
-        with self._lock:
-            empty, self._item = self._item is None, item
-            return empty
-
-    def take(self) -> Any:
-        with self._lock:
-            item, self._item = self._item, None
-            return item
+MIN_REFIT_GAP = 2.0  # seconds between automatic refits (at least twice the last fit's time)
+COST_DUTY = 0.3  # share of the worker's time spent on true path costs while training runs
+IDLE_COST_DUTY = 0.8  # ... and once no point arrived for a second (paused, finished)
+FIT_POINTS = 300  # planes are fitted to at most this many evenly spaced path points
+RANDOM_SPAN = 1.0  # random planes span at least +-0.75 filter-normalised units (Li et al.)
 
 
 class SurfaceWorker(QObject):
@@ -135,30 +87,31 @@ class SurfaceWorker(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self.grids = _Box()
-        self.paths = _Box()
+        self.grids = Box()
+        self.paths = Box()
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._points: queue.SimpleQueue[tuple[int, int, Array]] = queue.SimpleQueue()
-        self._requested_generation = -1  # set from the GUI thread: cancels a stale grid
+        # written from the GUI thread; a running grid stops when either changes
+        self._requested_generation = -1
+        self._cancels = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._settings = SurfaceSettings()
         self._generation = -1
         self._net: Network | None = None
-        self._path: Trajectory | None = None
+        self._path: ProjectedPath | None = None
         self._x: Array | None = None
         self._y: Array | None = None
         self._train: tuple[Array, Array] | None = None
-        self._plane: surface.Plane | None = None
         self._fit = 0
         self._range: tuple[float, float, float, float] | None = None
-        self._coords: dict[int, tuple[float, float, float]] = {}
-        self._costs: dict[int, float] = {}
-        self._refit_wanted = False
-        self._last_fit = 0.0
+        self._refit_due: float | None = None  # perf_counter time of the next refit
+        self._last_fit_end = -math.inf
+        self._last_fit_seconds = 0.0
         self._last_path = 0.0
         self._path_dirty = False
         self._cost_debt = 0.0
+        self._last_point = -math.inf
 
     # ------------------------------------------------------------------ GUI-thread API
     def post(self, command: Callable[[], None]) -> None:
@@ -169,7 +122,7 @@ class SurfaceWorker(QObject):
     def start_network(self, generation: int, net: Network) -> None:
         """Forget the old path: a new network (architecture) starts."""
         template = net.copy()
-        self._requested_generation = generation
+        self._requested_generation = generation  # before the post: see _drain_points
         self.post(lambda: self._start(generation, template))
 
     def add_point(self, generation: int, step: int, theta: Array) -> None:
@@ -182,12 +135,20 @@ class SurfaceWorker(QObject):
         self.post(lambda: self._set_data(x, y))
 
     def configure(self, settings: SurfaceSettings, refit: bool = True) -> None:
-        """New panel settings; a refit follows unless ``refit`` is False."""
+        """New panel settings; a refit follows (and cancels a running grid) unless not ``refit``."""
+        if refit:
+            self._cancels += 1
         self.post(lambda: self._configure(settings, refit))
 
-    def refit(self) -> None:
-        """Fit the plane to the path so far and compute a new surface."""
-        self.post(self._request_refit)
+    def refit(self, auto: bool = False) -> None:
+        """Fit the plane to the path so far and compute a new surface.
+
+        An explicit refit starts at once and cancels a running grid; an
+        automatic one (``auto``) waits for the refit gap and cancels nothing.
+        """
+        if not auto:
+            self._cancels += 1
+        self.post(functools.partial(self._want_refit, auto))
 
     def stop(self) -> None:
         """End the loop soon, also in the middle of a grid (thread-safe)."""
@@ -203,13 +164,13 @@ class SurfaceWorker(QObject):
             if self._stop.is_set():
                 break
             self._drain_points()
-            if self._refit_wanted and self._can_fit():
-                self._refit_wanted = False
+            if self._refit_ready():
+                self._refit_due = None
                 self._guarded(self._compute)
             elif self._fill_one_cost():
                 continue
             else:
-                self._wake.wait(0.1)
+                self._wake.wait(self._idle_seconds())
                 self._wake.clear()
 
     def _drain(self) -> None:
@@ -230,29 +191,33 @@ class SurfaceWorker(QObject):
         except Exception as exc:  # a bug must not end the thread
             self.failed.emit(f"internal error: {exc}\n{traceback.format_exc()}")
 
+    def _idle_seconds(self) -> float:
+        if self._refit_due is None:
+            return 0.1
+        return min(0.1, max(0.005, self._refit_due - time.perf_counter()))
+
     # ------------------------------------------------------------------ commands
     def _start(self, generation: int, net: Network) -> None:
         self._generation, self._net = generation, net
-        self._path = Trajectory(net.n_params)
-        self._plane, self._range = None, None
-        self._coords.clear()
-        self._costs.clear()
+        self._path, self._range = ProjectedPath(net.n_params), None
         self._fit += 1
-        self._refit_wanted = False
+        self._refit_due = None
+        self._last_fit_end, self._last_fit_seconds = -math.inf, 0.0
         self._set_subset()
         self.grids.take()
         self.paths.take()
 
     def _record(self, generation: int, step: int, theta: Array) -> None:
-        if generation != self._generation or self._path is None:
+        path = self._path
+        if generation != self._generation or path is None:
             return
-        if len(self._path) and step < self._path.newest.step:
+        if len(path) and step < path.trajectory.newest.step:
             return
-        self._path.record(step, theta)
+        ab = path.record(step, theta)  # projected now: leaving the grid triggers a refit
         self._path_dirty = True
-        if self._settings.auto_refit and (self._plane is None or self._left_grid()):
-            if time.perf_counter() - self._last_fit > MIN_REFIT_GAP:
-                self._refit_wanted = True
+        self._last_point = time.perf_counter()
+        if ab is None or (self._settings.auto_refit and self._left_grid(*ab)):
+            self._want_refit(auto=True)
 
     def _set_data(self, x: Array, y: Array) -> None:
         self._train = (x, y)
@@ -262,84 +227,107 @@ class SurfaceWorker(QObject):
         if self._train is None:
             return
         x, y = self._train
-        idx = surface.evaluation_subset(len(x), min(self._settings.subset, len(x)),
-                                        self._settings.seed)
+        size = min(self._settings.subset, len(x))
+        idx = surface.evaluation_subset(len(x), size, self._settings.seed)
         self._x, self._y = np.ascontiguousarray(x[idx]), np.ascontiguousarray(y[idx])
-        self._costs.clear()
+        if self._path is not None:
+            self._path.costs.clear()
+        self._path_dirty = True
 
     def _configure(self, settings: SurfaceSettings, refit: bool) -> None:
         old, self._settings = self._settings, settings
         if (old.subset, old.seed) != (settings.subset, settings.seed):
             self._set_subset()
         if refit:
-            self._refit_wanted = True
+            self._want_refit(auto=False)
 
-    def _request_refit(self) -> None:
-        self._refit_wanted = True
+    def _want_refit(self, auto: bool) -> None:
+        """Plan a refit: now, or (automatic) once the refit gap after the last fit has passed."""
+        due = 0.0
+        if auto:
+            due = self._last_fit_end + max(MIN_REFIT_GAP, 2 * self._last_fit_seconds)
+        self._refit_due = due if self._refit_due is None else min(self._refit_due, due)
 
     # ------------------------------------------------------------------ fitting
     def _can_fit(self) -> bool:
         needed = 1 if self._settings.plane == "random" else 3
-        return (self._path is not None and len(self._path) >= needed
-                and self._x is not None and self._net is not None)
+        return (
+            self._path is not None
+            and len(self._path) >= needed
+            and self._x is not None
+            and self._net is not None
+        )
 
-    def _left_grid(self) -> bool:
-        if self._range is None or self._path is None:
+    def _refit_ready(self) -> bool:
+        due = self._refit_due
+        return due is not None and time.perf_counter() >= due and self._can_fit()
+
+    def _left_grid(self, a: float, b: float) -> bool:
+        if self._range is None:
             return False
-        a, b, _ = self._coords.get(self._path.newest.step, (0.0, 0.0, 0.0))
         a0, a1, b0, b1 = self._range
         return not (a0 <= a <= a1 and b0 <= b <= b1)
 
     def _make_plane(self) -> surface.Plane:
         assert self._path is not None and self._net is not None
-        thetas, kind, seed = self._path.thetas, self._settings.plane, self._settings.seed
+        thetas, kind = spread(self._path.trajectory.thetas, FIT_POINTS), self._settings.plane
+        seed = self._settings.seed
         if kind == "pca":
-            previous = self._plane if self._plane is not None and self._plane.kind == "pca" \
-                else None
+            old = self._path.plane
+            previous = old if old is not None and old.kind == "pca" else None
             return surface.pca_plane(thetas, seed=seed, previous=previous)
         if kind == "start_to_now":
             return surface.start_to_now_plane(thetas, seed=seed)
-        return surface.random_plane(self._net, self._path.newest.theta, seed=seed,
-                                    path=thetas if len(thetas) > 1 else None)
+        path = thetas if len(thetas) > 1 else None
+        newest = self._path.trajectory.newest.theta
+        return surface.random_plane(self._net, newest, seed=seed, path=path)
 
     def _compute(self) -> None:
-        assert self._net is not None and self._x is not None and self._y is not None
-        assert self._path is not None
         start = time.perf_counter()
-        generation = self._generation
-        plane = self._make_plane()
-        steps = self._path.steps.copy()  # points recorded during the grid come later
-        coords, distances = surface.project(plane, self._path.thetas)
-        a0, a1, b0, b1 = surface.fit_range(coords, min_span=_min_span(coords))
-        n = self._settings.resolution
-        a, b = np.linspace(a0, a1, n), np.linspace(b0, b1, n)
-        rows = len(b)
-
-        def progress(done: int, total: int) -> None:
-            self.progress.emit(done, total)
-            self._drain_points()
-
-        self.progress.emit(0, rows)
         try:
-            costs = surface.cost_grid(self._net, plane, self._x, self._y, a, b,
-                                      stop=_Interrupt(self, generation), progress=progress)
+            self._compute_grid(start)
         finally:
             self.progress.emit(0, 0)
-            self._last_fit = time.perf_counter()
-        self._plane, self._range = plane, (a0, a1, b0, b1)
+            self._last_fit_end = time.perf_counter()
+            self._last_fit_seconds = self._last_fit_end - start
+
+    def _compute_grid(self, start: float) -> None:
+        assert self._net is not None and self._x is not None and self._y is not None
+        assert self._path is not None
+        generation, cancels, n = self._generation, self._cancels, self._settings.resolution
+        self.progress.emit(0, n)
+        plane = self._make_plane()
+        trajectory = self._path.trajectory
+        steps = trajectory.steps.copy()  # points recorded during the grid come later
+        coords, distances = surface.project(plane, trajectory.thetas)
+        span = RANDOM_SPAN if plane.kind == "random" else _min_span(coords)
+        a0, a1, b0, b1 = surface.fit_range(coords, min_span=span)
+        a, b = np.linspace(a0, a1, n), np.linspace(b0, b1, n)
+        stop = _Interrupt(self, generation, cancels)
+        costs = surface.cost_grid(
+            self._net, plane, self._x, self._y, a, b, stop=stop, progress=self._grid_progress
+        )
+        self._path.set_plane(plane, steps, coords, distances)
+        self._range = (a0, a1, b0, b1)
         self._fit += 1
-        self._coords = {int(s): (float(c[0]), float(c[1]), float(d))
-                        for s, c, d in zip(steps, coords, distances, strict=True)}
-        grid = SurfaceGrid(generation, self._fit, plane.kind, plane.label1, plane.label2, a, b,
-                           costs, plane.explained, len(self._x),
-                           time.perf_counter() - start, self._net.cost)
+        seconds = time.perf_counter() - start
+        grid = SurfaceGrid(
+            generation, self._fit, plane.kind, plane.label1, plane.label2, a, b, costs,
+            plane.explained, len(self._x), seconds, self._net.cost, plane,
+        )  # fmt: skip
         if self.grids.put(grid):
             self.grid_ready.emit()
         self._path_dirty = True
         self._publish_path(force=True)
 
+    def _grid_progress(self, done: int, total: int) -> None:
+        self.progress.emit(done, total)
+        self._drain_points()
+
     def _drain_points(self) -> None:
         """Record the points that arrived (also between rows of a long grid)."""
+        if self._requested_generation != self._generation:
+            return  # a new network is on its way: its points wait for it
         while True:
             try:
                 generation, step, theta = self._points.get_nowait()
@@ -350,40 +338,15 @@ class SurfaceWorker(QObject):
 
     # ------------------------------------------------------------------ path
     def _publish_path(self, force: bool = False) -> None:
-        path, plane = self._path, self._plane
+        path = self._path
         if path is None or not len(path) or not self._path_dirty:
             return
         now = time.perf_counter()
         if not force and now - self._last_path < PATH_INTERVAL:
             return
-        self._last_path = now
-        self._path_dirty = False
-        steps = path.steps.copy()
-        if plane is not None:
-            self._project_new(steps)
-            coords = np.array([self._coords[int(s)][:2] for s in steps])
-            distances = np.array([self._coords[int(s)][2] for s in steps])
-            explained = plane.explained
-        else:
-            coords, distances, explained = np.zeros((len(steps), 2)), np.zeros(len(steps)), 0.0
-        costs = np.array([self._costs.get(int(s), np.nan) for s in steps])
-        length = float(np.sum(np.linalg.norm(np.diff(coords, axis=0), axis=1))) \
-            if len(coords) > 1 else 0.0
-        view = PathView(self._generation, self._fit, steps, coords, distances, costs,
-                        explained, length)
-        if self.paths.put(view):
+        self._last_path, self._path_dirty = now, False
+        if self.paths.put(path.view(self._generation, self._fit, now)):
             self.path_ready.emit()
-
-    def _project_new(self, steps: Array) -> None:
-        assert self._path is not None and self._plane is not None
-        keep = set(int(s) for s in steps)
-        for s in [s for s in self._coords if s not in keep]:
-            del self._coords[s]
-        missing = [i for i, s in enumerate(steps) if int(s) not in self._coords]
-        if missing:
-            coords, distances = surface.project(self._plane, self._path.thetas[missing])
-            for i, c, d in zip(missing, coords, distances, strict=True):
-                self._coords[int(steps[i])] = (float(c[0]), float(c[1]), float(d))
 
     def _fill_one_cost(self) -> bool:
         """Compute one missing true path cost, keeping to the duty cycle."""
@@ -392,16 +355,18 @@ class SurfaceWorker(QObject):
             return False
         if self._cost_debt > time.perf_counter():
             return False
-        missing = [i for i, s in enumerate(path.steps) if int(s) not in self._costs]
-        if not missing:
+        i = path.next_cost()
+        if i is None:
             return False
-        i = missing[-1]  # newest first: the end of the path matters most
         start = time.perf_counter()
-        step = int(path.steps[i])
-        cost = float(surface.path_costs(net, path.thetas[i : i + 1], self._x, self._y)[0])
-        self._costs[step] = cost
-        spent = time.perf_counter() - start
-        self._cost_debt = time.perf_counter() + spent * (1 - COST_DUTY) / COST_DUTY
+        trajectory = path.trajectory
+        theta = trajectory.thetas[i : i + 1]
+        path.costs[int(trajectory.steps[i])] = float(
+            surface.path_costs(net, theta, self._x, self._y)[0]
+        )
+        now = time.perf_counter()
+        duty = COST_DUTY if now - self._last_point < 1.0 else IDLE_COST_DUTY
+        self._cost_debt = now + (now - start) * (1 - duty) / duty
         self._path_dirty = True
         return True
 
@@ -413,19 +378,15 @@ def _min_span(coords: Array) -> float:
 
 
 class _Interrupt:
-    """Stop flag of a running grid: the app quits or a new network starts."""
+    """Stop flag of a running grid: the app quits, a new network starts, the user asks again."""
 
-    def __init__(self, worker: SurfaceWorker, generation: int) -> None:
-        self.worker, self.generation = worker, generation
+    def __init__(self, worker: SurfaceWorker, generation: int, cancels: int) -> None:
+        self.worker, self.generation, self.cancels = worker, generation, cancels
 
     def is_set(self) -> bool:
         worker = self.worker
-        return worker._stop.is_set() or worker._requested_generation != self.generation
-
-
-def replace_settings(settings: SurfaceSettings, **changes: Any) -> SurfaceSettings:
-    """``settings`` with ``changes`` (validated)."""
-    new = dataclasses.replace(settings, **changes)
-    if new.plane not in PLANES:
-        raise ValueError(f"unknown plane {new.plane!r}")
-    return new
+        return (
+            worker._stop.is_set()
+            or worker._requested_generation != self.generation
+            or worker._cancels != self.cancels
+        )
