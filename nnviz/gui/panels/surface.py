@@ -1,0 +1,367 @@
+"""Loss surface: the SGD path on a 2-D slice of the cost landscape, while the network trains.
+
+The :class:`~nnviz.gui.surface_controller.SurfaceController` (made by the main
+window) feeds a worker thread that records the path, fits a plane through
+parameter space (Li et al. 2018: PCA of the path, filter-normalised random
+directions, or start to now) and evaluates the exact cost on a grid of it.
+This panel only renders what comes back and sends the user's settings:
+
+- the cost on the plane as a heatmap with contours and a colour bar (linear
+  or log colours), the projected path coloured from old to new, its start and
+  the current point; hovering reads the cost at a grid point;
+- honesty: how much of the path's movement the plane explains, how far the
+  real points are from it, and a chart of the true cost at the path points
+  against the cost the surface shows at their projections.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.gui.panels.surface_honesty import (
+    ComparisonChart,
+    gap_text,
+    grid_text,
+    honesty_html,
+    legend_html,
+    number,
+)
+from nnviz.gui.panels.surface_plot import SurfaceMap, bilinear, nearest_node
+from nnviz.gui.state import AppState
+from nnviz.gui.surface_controller import SurfaceController
+from nnviz.gui.surface_types import PLANE_NAMES, PLANES, PathView, SurfaceGrid, SurfaceSettings
+
+RESOLUTIONS = (21, 31, 41, 61)
+SUBSETS = (1_000, 5_000, 10_000, 60_000)
+SHORT_PLANE_NAMES = {
+    "pca": "PCA of the path",
+    "random": "random directions",
+    "start_to_now": "start to now",
+}
+HOVER_HINT = "hover the map to read the cost at a grid point"
+
+
+class SurfacePanel(QWidget):
+    """The cost landscape on a plane through parameter space, with the SGD path on it.
+
+    Parameters
+    ----------
+    state
+        The application state (new network, data set, appearance).
+    controller
+        Feeds the surface worker; the panel renders its ``grid_changed`` /
+        ``path_changed`` results and sends settings through ``configure``.
+    parent
+        Optional parent widget.
+    """
+
+    title = "Loss surface"
+
+    def __init__(
+        self, state: AppState, controller: SurfaceController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.state, self.controller = state, controller
+        self.log = False
+        self.surface_costs = np.zeros(0)  # the surface at the drawn path's projections
+        self._shown_path: PathView | None = None
+        self._texts: dict[str, str] = {}
+        self._build_toolbar()
+        self._build_content()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addLayout(self._toolbar)
+        layout.addWidget(self._stack, 1)
+        controller.grid_changed.connect(self.show_grid)
+        controller.path_changed.connect(self.show_path)
+        controller.progress.connect(self._progress_changed)
+        controller.failed.connect(self._failed)
+        controller.settings_changed.connect(self._sync_controls)
+        state.network_replaced.connect(self._network_replaced)
+        state.dataset_loaded.connect(self._update_hint)
+        state.appearance_changed.connect(self._restyle)
+        self._restyle()
+        self._progress_changed(*controller.rows)
+        self.show_grid(controller.grid)
+
+    # ------------------------------------------------------------------ building
+    def _build_toolbar(self) -> None:
+        self.plane_box = _combo([(SHORT_PLANE_NAMES[k], k) for k in PLANES])
+        self.plane_box.setToolTip(
+            "The plane through parameter space:\n"
+            + "\n".join(f"• {PLANE_NAMES[k]}" for k in PLANES)
+        )
+        self.resolution_box = _combo([(f"{n} \N{MULTIPLICATION SIGN} {n}", n) for n in RESOLUTIONS])
+        self.resolution_box.setToolTip("Grid points per side (more: finer, slower)")
+        self.subset_box = _combo([(f"{n // 1000}k images", n) for n in SUBSETS])
+        self.subset_box.setToolTip(
+            "Training images the cost is averaged over (more: exact, slower)"
+        )
+        self.auto_box = QCheckBox("auto")
+        self.auto_box.setToolTip("Refit the plane every epoch and when the path leaves the grid")
+        self.log_box = QCheckBox("log")
+        self.log_box.setToolTip("Colour the cost on a logarithmic scale (the valley floor shows)")
+        self.refit_button = QPushButton("Refit")
+        self.refit_button.setToolTip("Fit the plane to the path so far and compute the surface now")
+        self._sync_controls(self.controller.settings)
+        self.plane_box.activated.connect(
+            lambda _i: self._configure(plane=self.plane_box.currentData())
+        )
+        self.resolution_box.activated.connect(
+            lambda _i: self._configure(resolution=self.resolution_box.currentData())
+        )
+        self.subset_box.activated.connect(
+            lambda _i: self._configure(subset=self.subset_box.currentData())
+        )
+        self.auto_box.toggled.connect(lambda on: self._configure(refit=False, auto_refit=on))
+        self.log_box.toggled.connect(self.set_log_scale)
+        self.refit_button.clicked.connect(self.controller.refit)
+        self._toolbar = QHBoxLayout()
+        self._toolbar.setSpacing(4)
+        for widget in (self.plane_box, self.resolution_box, self.subset_box):
+            self._toolbar.addWidget(widget)
+        self._toolbar.addWidget(self.auto_box)
+        self._toolbar.addWidget(self.log_box)
+        self._toolbar.addStretch(1)
+        self._toolbar.addWidget(self.refit_button)
+
+    def _build_content(self) -> None:
+        self.map = SurfaceMap()
+        self.map.hovered.connect(self._hovered)
+        self.chart = ComparisonChart()
+        self.chart.setMinimumHeight(80)
+        self.readout = _line_label(HOVER_HINT)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(230)
+        self.progress_bar.setMaximumHeight(16)
+        self.progress_bar.setFormat("computing surface %v/%m rows…")
+        self.progress_bar.hide()
+        self.honesty = QLabel()
+        self.honesty.setTextFormat(Qt.TextFormat.RichText)
+        self.honesty.setWordWrap(True)
+        self.honesty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.honesty.setToolTip(
+            "The path lives in thousands of dimensions; the map is one plane through them.\n"
+            "Where the path leaves the plane, the colour under it is not the cost it met."
+        )
+        self.legend = _line_label("")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.gap = QLabel()
+        self.gap.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.gap.setToolTip(
+            "The largest difference, along the path, between the true cost at a path point\n"
+            "and the cost the surface shows at its projection: large means the map misleads."
+        )
+        legend_row = QHBoxLayout()
+        legend_row.addWidget(self.legend, 1)
+        legend_row.addWidget(self.gap)
+        readout_row = QHBoxLayout()
+        readout_row.addWidget(self.readout, 1)
+        readout_row.addWidget(self.progress_bar)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.map, 5)
+        column.addLayout(readout_row)
+        column.addWidget(self.honesty)
+        column.addLayout(legend_row)
+        column.addWidget(self.chart, 2)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setMargin(24)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(content)
+        self._stack.addWidget(self.hint)
+
+    # ------------------------------------------------------------------ settings
+    @Slot(object)
+    def _sync_controls(self, settings: SurfaceSettings) -> None:
+        for box, value in (
+            (self.plane_box, settings.plane),
+            (self.resolution_box, settings.resolution),
+            (self.subset_box, settings.subset),
+        ):
+            index = box.findData(value)
+            if index < 0:  # a value set elsewhere: offer it too
+                box.addItem(str(value), value)
+                index = box.count() - 1
+            box.setCurrentIndex(index)
+        self.auto_box.blockSignals(True)  # not a user's choice: nothing to configure
+        self.auto_box.setChecked(settings.auto_refit)
+        self.auto_box.blockSignals(False)
+
+    def _configure(self, refit: bool = True, **changes: Any) -> None:
+        settings = dataclasses.replace(self.controller.settings, **changes)
+        if settings != self.controller.settings or refit:
+            self.controller.configure(settings, refit=refit)
+        self._update_hint()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Colour the map (and the chart's cost axis) on a log scale."""
+        if self.log_box.isChecked() != on:
+            self.log_box.setChecked(on)  # comes back here through toggled
+            return
+        self.log = on
+        self.chart.set_log(on)
+        self.show_grid(self.controller.grid)
+
+    def log_scale(self) -> bool:
+        """Whether the colours are logarithmic."""
+        return self.log
+
+    # ------------------------------------------------------------------ results
+    @Slot(object)
+    def show_grid(self, grid: SurfaceGrid | None) -> None:
+        """Show a new surface (None: no surface yet), then the path on it."""
+        self.map.set_grid(grid, self.log)
+        self._shown_path = None
+        if grid is None:
+            self.map.set_path(np.zeros((0, 2)))
+            self.chart.set_data(np.zeros(0), np.zeros(0), np.zeros(0))
+        elif self.controller.path is not None:
+            self.show_path(self.controller.path)
+        self._hovered(math.nan, math.nan)
+        self._update_hint()
+
+    @Slot(object)
+    def show_path(self, path: PathView) -> None:
+        """Draw the path, the comparison chart and the honesty figures."""
+        grid = self.controller.grid
+        if grid is None or path.fit != grid.fit:  # not on this plane: its grid is on the way
+            self._update_hint()
+            return
+        self._shown_path = path
+        self.map.set_path(path.coords)
+        self.surface_costs = bilinear(grid.a, grid.b, grid.costs, path.coords)
+        self.chart.set_data(path.steps, path.true_costs, self.surface_costs)
+        self._set_text(self.honesty, honesty_html(grid, path, self.state.dark))
+        self._set_text(self.gap, gap_text(path.true_costs, self.surface_costs))
+
+    def _set_text(self, label: QLabel, text: str) -> None:
+        """Change a label only when its text changes (a new text re-lays out the panel)."""
+        key = str(id(label))
+        if self._texts.get(key) != text:
+            self._texts[key] = text
+            label.setText(text)
+
+    @Slot(int, int)
+    def _progress_changed(self, done: int, rows: int) -> None:
+        self.progress_bar.setVisible(rows > 0)
+        if rows > 0:
+            self.progress_bar.setRange(0, rows)
+            self.progress_bar.setValue(done)
+        if self.controller.grid is None:
+            self._update_hint()
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        if self.controller.grid is not None:
+            self.readout.setText(f"Refit failed: {message.splitlines()[0]}")
+        self._update_hint()
+
+    @Slot()
+    def _network_replaced(self) -> None:
+        self.show_grid(None)
+
+    # ------------------------------------------------------------------ hint, hover, looks
+    def hint_text(self) -> str:
+        """What the panel says instead of a map ("" when a surface is shown)."""
+        controller = self.controller
+        if controller.grid is not None:
+            return ""
+        if controller.error:
+            return f"The surface could not be made: {controller.error.splitlines()[0]}"
+        if self.state.dataset is None:
+            return (
+                "MNIST is needed to evaluate the surface.\n"
+                "It is loaded when you press Train (or open a data folder)."
+            )
+        done, rows = controller.rows
+        if rows:
+            return f"Computing the first surface: {done} of {rows} rows…"
+        points = len(controller.path.steps) if controller.path is not None else 0
+        if controller.settings.plane != "random" and points < 3:
+            return (
+                "Train to draw a path: the plane is fitted to the SGD path "
+                f"(it needs 3 points, there {'is' if points == 1 else 'are'} {points})."
+            )
+        return "Waiting for the first surface…"
+
+    def _update_hint(self) -> None:
+        text = self.hint_text()
+        if text:
+            self.hint.setText(text)
+        self._stack.setCurrentIndex(1 if text else 0)
+
+    def showing_hint(self) -> bool:
+        """Whether the hint is shown instead of the map."""
+        return self._stack.currentIndex() == 1
+
+    @Slot(float, float)
+    def _hovered(self, a: float, b: float) -> None:
+        grid = self.controller.grid
+        node = nearest_node(grid, a, b) if grid is not None else None
+        if grid is None or node is None:
+            self.readout.setText(
+                f"{grid_text(grid)} · hover to read a point" if grid else HOVER_HINT
+            )
+            return
+        i, j = node
+        name1, name2 = (label.split(" (")[0] for label in (grid.label1, grid.label2))
+        self.readout.setText(
+            f"cost {number(float(grid.costs[i, j]))} at the grid point "
+            f"{name1} = {grid.a[j]:.3g}, {name2} = {grid.b[i]:.3g}"
+        )
+
+    def honesty_text(self) -> str:
+        """The honesty lines under the map, as plain text."""
+        return QTextDocumentFragment.fromHtml(self.honesty.text()).toPlainText()
+
+    def readout_text(self) -> str:
+        """The hover readout line."""
+        return self.readout.text()
+
+    @Slot()
+    def _restyle(self) -> None:
+        dark = self.state.dark
+        self.map.restyle(dark)
+        self.chart.restyle(dark)
+        self._texts.clear()
+        self.legend.setText(legend_html(dark))
+        if self._shown_path is not None:
+            self.show_path(self._shown_path)
+
+
+def _combo(items: list[tuple[str, object]]) -> QComboBox:
+    box = QComboBox()
+    for text, value in items:
+        box.addItem(text, value)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return box
+
+
+def _line_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    return label

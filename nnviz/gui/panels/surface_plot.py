@@ -1,0 +1,434 @@
+"""The loss-surface map: a cost heatmap with contours, a colour bar and the SGD path on top.
+
+Every item is made once; a new grid calls ``setImage`` and ``setData``, a path
+update only ``setData`` / ``setPos``. The heatmap's pixel centres sit on the
+grid nodes (``costs[i, j]`` at ``(a[j], b[i])``) and the contour lines are
+computed from the same nodes (marching squares with linear interpolation
+along the cell edges), so both line up exactly. The path is a dark halo under
+a few pieces that go from pale (old) to orange (new), so it stays visible on
+every colour of the map.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsRectItem
+
+from nnviz.gui import theme
+from nnviz.gui.surface_types import SurfaceGrid
+
+Array = npt.NDArray[Any]
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+COLOUR_MAP = "viridis"  # perceptually uniform, readable in grey and with colour-vision deficiencies
+CONTOURS = 9  # contour levels, evenly spaced in the displayed (linear or log) scale
+PATH_PIECES = 8  # colour steps from the old to the new end of the path
+MOST_DRAWN = 300  # points of the path drawn at most (a path keeps up to 2,000)
+PATH_OLD, PATH_NEW = QColor(245, 245, 245), QColor(255, 120, 40)
+HALO = QColor(25, 20, 35)
+CURRENT = QColor(255, 200, 40)
+LOG_FLOOR = 1e-12  # costs are positive; this only guards log10 of a zero
+
+
+# ------------------------------------------------------------------ maths on the grid
+def display_values(costs: Array, log: bool) -> Array:
+    """The values the map colours: the cost, or log10 of it."""
+    values = np.asarray(costs, dtype=np.float64)
+    return np.log10(np.maximum(values, LOG_FLOOR)) if log else values
+
+
+def value_range(values: Array) -> tuple[float, float]:
+    """``(low, high)`` of the finite values, never empty."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    return (low, high) if high > low else (low - 0.5, high + 0.5)
+
+
+def contour_levels(low: float, high: float, n: int = CONTOURS) -> Array:
+    """``n`` levels evenly spaced strictly inside ``(low, high)``."""
+    return low + (high - low) * np.arange(1, n + 1) / (n + 1)
+
+
+def bilinear(a: Array, b: Array, values: Array, points: Array) -> Array:
+    """``values`` (``values[i, j]`` at ``(a[j], b[i])``, evenly spaced) at ``points (n, 2)``.
+
+    Bilinear interpolation; NaN for points outside the grid (or not finite).
+    """
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    out = np.full(len(pts), math.nan)
+    if len(a) < 2 or len(b) < 2 or not len(pts):
+        return out
+    fa = (pts[:, 0] - a[0]) / (a[-1] - a[0]) * (len(a) - 1)
+    fb = (pts[:, 1] - b[0]) / (b[-1] - b[0]) * (len(b) - 1)
+    eps = 1e-9
+    inside = (fa >= -eps) & (fa <= len(a) - 1 + eps) & (fb >= -eps) & (fb <= len(b) - 1 + eps)
+    fa, fb = fa[inside], fb[inside]
+    j = np.clip(np.floor(fa).astype(int), 0, len(a) - 2)
+    i = np.clip(np.floor(fb).astype(int), 0, len(b) - 2)
+    tj, ti = np.clip(fa - j, 0, 1), np.clip(fb - i, 0, 1)
+    low = (1 - tj) * values[i, j] + tj * values[i, j + 1]
+    high = (1 - tj) * values[i + 1, j] + tj * values[i + 1, j + 1]
+    out[inside] = (1 - ti) * low + ti * high
+    return out
+
+
+def contour_segments(x: Array, y: Array, z: Array, levels: Array) -> tuple[Array, Array]:
+    """Contour lines of ``z`` (``z[i, j]`` at ``(x[j], y[i])``) as segment pairs.
+
+    Marching squares: where a level crosses a cell edge, the point is
+    interpolated linearly along that edge; a saddle cell (all four edges
+    crossed) is split by the mean of its corners. Returns ``xs, ys`` of even
+    length for ``connect="pairs"``; segments touching NaN are left out.
+    """
+    corners = (z[:-1, :-1], z[:-1, 1:], z[1:, :-1], z[1:, 1:])  # 00, 01, 10, 11: (ny-1, nx-1)
+    centre = sum(corners) / 4
+    pieces: list[tuple[Array, Array, Array, Array]] = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for level in levels:
+            crossed, px, py = _edge_points(float(level), x, y, corners)
+            pieces += _cell_segments(crossed, px, py, corners[0] >= level, centre >= level)
+    if not pieces:
+        return np.zeros(0), np.zeros(0)
+    x1, y1, x2, y2 = (np.concatenate(part) for part in zip(*pieces, strict=True))
+    ok = np.isfinite(x1) & np.isfinite(y1) & np.isfinite(x2) & np.isfinite(y2)
+    xs = np.stack([x1[ok], x2[ok]], axis=1).ravel()
+    ys = np.stack([y1[ok], y2[ok]], axis=1).ravel()
+    return xs, ys
+
+
+def _edge_points(
+    level: float, x: Array, y: Array, corners: tuple[Array, ...]
+) -> tuple[Array, Array, Array]:
+    """Per cell edge (bottom, right, top, left): crossed?, and the crossing's x and y.
+
+    Each result is ``(4, ny - 1, nx - 1)``.
+    """
+    z00, z01, z10, z11 = corners
+    x0, x1 = np.broadcast_to(x[None, :-1], z00.shape), np.broadcast_to(x[None, 1:], z00.shape)
+    y0, y1 = np.broadcast_to(y[:-1, None], z00.shape), np.broadcast_to(y[1:, None], z00.shape)
+    ends = (
+        (z00, z01, x0, x1, y0, y0),  # bottom: corner 00 -> 01
+        (z01, z11, x1, x1, y0, y1),  # right: 01 -> 11
+        (z10, z11, x0, x1, y1, y1),  # top: 10 -> 11
+        (z00, z10, x0, x0, y0, y1),  # left: 00 -> 10
+    )
+    crossed = np.empty((4, *z00.shape), dtype=bool)
+    px, py = np.empty((4, *z00.shape)), np.empty((4, *z00.shape))
+    for k, (za, zb, xa, xb, ya, yb) in enumerate(ends):
+        t = (level - za) / (zb - za)
+        crossed[k] = (za >= level) != (zb >= level)
+        px[k] = xa + t * (xb - xa)
+        py[k] = ya + t * (yb - ya)
+    return crossed, px, py
+
+
+def _cell_segments(
+    crossed: Array, px: Array, py: Array, above00: Array, centre_above: Array
+) -> list[tuple[Array, Array, Array, Array]]:
+    """Segments ``(x1, y1, x2, y2)`` of the cells a level crosses."""
+    count = crossed.sum(axis=0)
+    out = []
+    two = count == 2
+    if two.any():
+        c, xs, ys = crossed[:, two], px[:, two], py[:, two]
+        first, last = np.argmax(c, axis=0), 3 - np.argmax(c[::-1], axis=0)
+        cols = np.arange(c.shape[1])
+        out.append((xs[first, cols], ys[first, cols], xs[last, cols], ys[last, cols]))
+    saddle = count == 4
+    if saddle.any():
+        xs, ys = px[:, saddle], py[:, saddle]
+        # the lines cut off the two corners on the other side than the centre: 01 and 10
+        # (edges bottom-right, top-left) when the centre joins 00 and 11, else 00 and 11
+        joined = above00[saddle] == centre_above[saddle]
+        pairs = (((0, 1), joined), ((2, 3), joined), ((0, 3), ~joined), ((1, 2), ~joined))
+        for (e1, e2), sel in pairs:
+            out.append((xs[e1][sel], ys[e1][sel], xs[e2][sel], ys[e2][sel]))
+    return out
+
+
+def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """Colour-bar ticks for log10 values in ``[low, high]``, labelled with the cost itself."""
+    ticks: list[tuple[float, str]] = []
+    for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [
+            (math.log10(m) + k, f"{m * 10.0**k:g}")
+            for k in range(math.floor(low) - 1, math.ceil(high) + 1)
+            for m in mantissas
+            if low - 1e-9 <= math.log10(m) + k <= high + 1e-9
+        ]
+        if len(ticks) >= 3:
+            break
+    return ticks
+
+
+# ------------------------------------------------------------------ the map
+class SurfaceMap(pg.PlotWidget):
+    """Heatmap, contours, colour bar, the path, its start and current markers.
+
+    Signals
+    -------
+    hovered(float, float)
+        The mouse is over the map at ``(a, b)``; NaN, NaN when it left the grid.
+    """
+
+    hovered = Signal(float, float)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.grid: SurfaceGrid | None = None
+        self.log = False
+        self.levels = (0.0, 1.0)
+        self.contour_values = np.zeros(0)
+        plot = self.plot_item = self.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setContentsMargins(2, 6, 2, 2)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.contours = pg.PlotCurveItem(connect="pairs", antialias=True)
+        self.contours.setZValue(2)
+        for item in (self.image, self.contours):  # they change only with a new grid
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.addItem(item)
+        self.colour_bar = pg.ColorBarItem(
+            values=(0.0, 1.0), colorMap=pg.colormap.get(COLOUR_MAP), interactive=False, width=14
+        )
+        self.colour_bar.setImageItem(self.image, insert_in=plot)
+        self.bar_marks = pg.PlotCurveItem(connect="pairs")  # the contour levels on the bar
+        self.colour_bar.addItem(self.bar_marks)
+        self._build_path_items(plot)
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    def _build_path_items(self, plot: pg.PlotItem) -> None:
+        # an opaque halo without antialiasing: translucent wide lines paint several times slower
+        self.halo = pg.PlotCurveItem(pen=pg.mkPen(HALO, width=5), antialias=False)
+        self.halo.setZValue(5)
+        plot.addItem(self.halo, ignoreBounds=True)
+        self.pieces = []
+        for k in range(PATH_PIECES):
+            colour = _mix(PATH_OLD, PATH_NEW, (k / (PATH_PIECES - 1)) ** 0.7)
+            piece = pg.PlotCurveItem(pen=pg.mkPen(colour, width=2.5), antialias=True)
+            piece.setZValue(6)
+            plot.addItem(piece, ignoreBounds=True)
+            self.pieces.append(piece)
+        # plain Qt items moved with setPos: far cheaper per frame than a ScatterPlotItem
+        self.start = _marker(13, pg.mkPen("w", width=2), pg.mkBrush(0, 0, 0, 120))
+        self.current = _marker(13, pg.mkPen(HALO, width=1.5), pg.mkBrush(CURRENT))
+        self.node = _marker(9, pg.mkPen("w", width=1.2), pg.mkBrush(None), square=True)
+        self.start_label = _label("start", (0.5, 1.45))
+        self.now_label = _label("now", (-0.25, -0.2))
+        for z, item in enumerate(
+            (self.start, self.current, self.node, self.start_label, self.now_label), start=7
+        ):
+            item.setZValue(z)
+            plot.addItem(item, ignoreBounds=True)
+        self.path_coords = np.zeros((0, 2))
+        self.set_path(self.path_coords)
+
+    # ------------------------------------------------------------------ data
+    def set_grid(self, grid: SurfaceGrid | None, log: bool) -> None:
+        """Show ``grid`` (None: an empty map), colours on a log scale if ``log``."""
+        self.grid, self.log = grid, log
+        if grid is None:
+            self.image.setImage(np.zeros((1, 1)), levels=(0.0, 1.0))
+            self.contours.setData([], [])
+            self.bar_marks.setData([], [])
+            return
+        values = display_values(grid.costs, log)
+        self.levels = value_range(values)
+        self.image.setImage(values, levels=self.levels)
+        self.image.setRect(grid_rect(grid))
+        self.colour_bar.setLevels(self.levels)
+        self.contour_values = contour_levels(*self.levels)
+        self.contours.setData(*contour_segments(grid.a, grid.b, values, self.contour_values))
+        self._mark_bar()
+        self._label_axes(grid)
+        self.plot_item.vb.setRange(rect=grid_rect(grid), padding=0)
+
+    def _mark_bar(self) -> None:
+        low, high = self.levels
+        heights = 256 * (self.contour_values - low) / (high - low)  # the bar spans 0..256
+        self.bar_marks.setData(
+            np.tile([0.0, 1.0], len(heights)), np.repeat(heights, 2), connect="pairs"
+        )
+        self.colour_bar.axis.setTicks([log_ticks(low, high)] if self.log else None)
+        name = _cost_words(self.grid.cost_name if self.grid else "")
+        self.colour_bar.getAxis("left").setLabel(f"{name} (log scale)" if self.log else name)
+
+    def _label_axes(self, grid: SurfaceGrid) -> None:
+        self.plot_item.setLabel("bottom", axis_name(grid.label1))
+        self.plot_item.setLabel("left", axis_name(grid.label2))
+
+    def set_path(self, coords: Array) -> None:
+        """Draw the projected path ``(n, 2)``, oldest first (NaN rows are skipped).
+
+        Points closer than about a pixel to the previous drawn one are left out
+        of the lines (the markers are exact); colours follow the point index,
+        so they stay a clock: pale at the start, orange now.
+        """
+        pts = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+        pts = self.path_coords = pts[np.all(np.isfinite(pts), axis=1)]
+        n = len(pts)
+        keep = thin_path(pts, self._pixel_size())
+        drawn = pts[keep]
+        self.halo.setData(drawn[:, 0], drawn[:, 1])
+        bounds = np.searchsorted(keep, np.linspace(0, max(n - 1, 0), PATH_PIECES + 1))
+        for piece, lo, hi in zip(self.pieces, bounds[:-1], bounds[1:], strict=True):
+            part = drawn[lo : hi + 1] if hi > lo else drawn[:0]
+            piece.setData(part[:, 0], part[:, 1])
+        for item, index in ((self.start, 0), (self.current, -1)):
+            item.setVisible(n > 0)
+            if n:
+                item.setPos(QPointF(*pts[index]))
+        for label, item in ((self.start_label, self.start), (self.now_label, self.current)):
+            label.setVisible(n > 1)
+            label.setPos(item.pos())
+
+    def _pixel_size(self) -> tuple[float, float]:
+        """Data units per screen pixel along a and b (NaN before the view is laid out)."""
+        vb = self.plot_item.vb
+        if None in vb.pixelVectors():  # not shown yet
+            return math.nan, math.nan
+        width, height = vb.viewPixelSize()
+        return float(width), float(height)
+
+    def path_data(self) -> Array:
+        """The path last given to :meth:`set_path` (finite rows), ``(n, 2)``."""
+        return self.path_coords.copy()
+
+    def drawn_path(self) -> Array:
+        """The path as drawn (thinned to about a point per pixel), ``(m, 2)``."""
+        x, y = self.halo.getData()
+        if x is None:
+            return np.zeros((0, 2))
+        return np.stack([x, y], axis=1)
+
+    def marker_positions(self) -> tuple[QPointF, QPointF]:
+        """Where the start and the current marker are (in ``(a, b)``)."""
+        return self.start.pos(), self.current.pos()
+
+    # ------------------------------------------------------------------ looks, mouse
+    def restyle(self, dark: bool) -> None:
+        """Follow the light or dark palette (the colour map itself stays)."""
+        background, foreground = theme.plot_colours(dark)
+        self.setBackground(background)
+        axes = [self.plot_item.getAxis(n) for n in ("left", "bottom")]
+        axes += [self.colour_bar.getAxis(n) for n in ("left", "right", "top", "bottom")]
+        for axis in axes:
+            axis.setPen(foreground)
+            axis.setTextPen(foreground)
+        contour = QColor(255, 255, 255, 95)
+        self.contours.setPen(pg.mkPen(contour, width=1))
+        self.bar_marks.setPen(pg.mkPen(QColor(255, 255, 255, 200), width=1))
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        vb = self.plot_item.vb
+        grid = self.grid
+        if grid is None or not vb.sceneBoundingRect().contains(pos):
+            self.show_node(math.nan, math.nan)
+            self.hovered.emit(math.nan, math.nan)
+            return
+        point = vb.mapSceneToView(pos)
+        a, b = point.x(), point.y()
+        if not grid_rect(grid).contains(QPointF(a, b)):
+            a = b = math.nan
+        self.show_node(a, b)
+        self.hovered.emit(a, b)
+
+    def show_node(self, a: float, b: float) -> None:
+        """Outline the grid node nearest to ``(a, b)`` (NaN hides it)."""
+        node = nearest_node(self.grid, a, b) if self.grid is not None else None
+        self.node.setVisible(node is not None)
+        if node is not None and self.grid is not None:
+            i, j = node
+            self.node.setPos(QPointF(self.grid.a[j], self.grid.b[i]))
+
+
+def axis_name(label: str) -> str:
+    """A plane's axis label, short: its name and the first percentage in it.
+
+    ``"PC 2 (13.6% of the path's variance)"`` -> ``"PC 2 (13.6%)"``;
+    ``"random direction 1 (seed 0, filter-normalised)"`` -> ``"random direction 1"``.
+    """
+    name = label.split(" (")[0]
+    share = re.search(r"\d+(\.\d+)?%", label[len(name) :])
+    return f"{name} ({share.group(0)})" if share else name
+
+
+def grid_rect(grid: SurfaceGrid) -> QRectF:
+    """The image's rectangle: pixel centres on the grid nodes."""
+    a, b = grid.a, grid.b
+    da = (a[-1] - a[0]) / max(len(a) - 1, 1)
+    db = (b[-1] - b[0]) / max(len(b) - 1, 1)
+    return QRectF(a[0] - da / 2, b[0] - db / 2, a[-1] - a[0] + da, b[-1] - b[0] + db)
+
+
+def nearest_node(grid: SurfaceGrid, a: float, b: float) -> tuple[int, int] | None:
+    """``(i, j)`` of the node nearest to ``(a, b)``, or None outside the grid or for NaN."""
+    if not (math.isfinite(a) and math.isfinite(b)) or not grid_rect(grid).contains(QPointF(a, b)):
+        return None
+    return int(np.argmin(np.abs(grid.b - b))), int(np.argmin(np.abs(grid.a - a)))
+
+
+def thin_path(
+    pts: Array, pixel: tuple[float, float], spacing: float = 2.0, most: int = MOST_DRAWN
+) -> Array:
+    """Indices of the points to draw: about one per ``spacing`` pixels along the path.
+
+    The spacing grows so that at most about ``most`` points are drawn (the
+    antialiased path's paint time grows with its points). The first and the
+    last point are always kept; with an unknown pixel size (NaN, before
+    layout) every point is.
+    """
+    n = len(pts)
+    scale = np.asarray(pixel, dtype=np.float64)
+    if n < 3 or not np.all(np.isfinite(scale)) or not np.all(scale > 0):
+        return np.arange(n)
+    steps = np.hypot(*(np.diff(pts, axis=0) / scale).T)  # in pixels
+    along = np.concatenate([[0.0], np.cumsum(steps)])
+    bucket = np.floor(along / max(spacing, along[-1] / most))
+    keep = np.flatnonzero(np.diff(bucket, prepend=-1.0) > 0)
+    return keep if keep[-1] == n - 1 else np.append(keep, n - 1)
+
+
+def _marker(size: float, pen: Any, brush: Any, square: bool = False) -> QGraphicsItem:
+    """A marker of ``size`` pixels whatever the zoom, centred on its ``pos()``."""
+    rect = QRectF(-size / 2, -size / 2, size, size)
+    item = QGraphicsRectItem(rect) if square else QGraphicsEllipseItem(rect)
+    item.setPen(pen)
+    item.setBrush(brush)
+    item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+    item.setVisible(False)
+    return item
+
+
+def _mix(old: QColor, new: QColor, t: float) -> QColor:
+    """``old`` and ``new`` mixed: ``t = 0`` is ``old``, ``t = 1`` is ``new``."""
+    u = (old.redF(), old.greenF(), old.blueF())
+    v = (new.redF(), new.greenF(), new.blueF())
+    return QColor.fromRgbF(*((1 - t) * p + t * q for p, q in zip(u, v, strict=True)))
+
+
+def _label(text: str, anchor: tuple[float, float]) -> pg.TextItem:
+    label = pg.TextItem(
+        text, color=(255, 255, 255), fill=pg.mkBrush(10, 10, 20, 150), anchor=anchor
+    )
+    label.setVisible(False)
+    return label
+
+
+def _cost_words(cost: str) -> str:
+    return {"quadratic": "quadratic cost", "cross_entropy": "cross-entropy cost"}.get(cost, "cost")
