@@ -11,15 +11,19 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 
+from nnviz.core.backprop import nudges
 from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
 from nnviz.gui import theme
 from nnviz.gui.panels import network_layout as nl
-from nnviz.gui.panels.network import NetworkPanel
+from nnviz.gui.panels import network_nudges as nn
+from nnviz.gui.panels.network import EDGE_ALPHAS, NetworkPanel
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
+from nnviz.paths import bundled_model_path
 
 
 @pytest.fixture(scope="module")
@@ -350,19 +354,20 @@ def test_colour_blind_and_dark_restyle(panel: NetworkPanel, state: AppState):
     def pens() -> list[int]:
         return [item.opts["pen"].color().rgb() & 0xFFFFFF for item in panel.edge_items.values()]
 
+    def faint(colour: QColor) -> int:
+        """The weakest bin's colour: pre-blended over the white background (opaque)."""
+        white = theme.plot_colours(False)[0]
+        return theme.blend(colour, white, EDGE_ALPHAS[0]).rgb() & 0xFFFFFF
+
     positive, _ = theme.sign_colours(False)
-    assert pens()[0] == positive.rgb() & 0xFFFFFF
+    assert pens()[0] == faint(positive)
     before = pens()
     state.set_appearance(colour_blind=True)
     after = pens()
     assert after != before
     positive_cb, negative_cb = theme.sign_colours(True)
-    assert (
-        panel.edge_items[1, 0].opts["pen"].color().rgb() & 0xFFFFFF == positive_cb.rgb() & 0xFFFFFF
-    )
-    assert (
-        panel.edge_items[-1, 0].opts["pen"].color().rgb() & 0xFFFFFF == negative_cb.rgb() & 0xFFFFFF
-    )
+    assert panel.edge_items[1, 0].opts["pen"].color().rgb() & 0xFFFFFF == faint(positive_cb)
+    assert panel.edge_items[-1, 0].opts["pen"].color().rgb() & 0xFFFFFF == faint(negative_cb)
     assert "purple" in panel.info_text()
     state.set_appearance(dark=True)
     background, _ = theme.plot_colours(True)
@@ -385,3 +390,181 @@ def test_small_panel_hides_text_that_would_collide(panel: NetworkPanel, state: A
     qtbot.waitUntil(lambda: all(c.isVisible() for c in panel.captions))
     assert all(label.isVisible() for label in panel.output_labels)
     assert panel.info.stack.isVisible()
+
+
+# ---------------------------------------------------------------------- backprop nudges
+@pytest.fixture(scope="module")
+def bundled() -> Network:
+    """The trained model that ships with nnviz (784-16-16-10, cross-entropy)."""
+    return load_model(bundled_model_path())[0]
+
+
+@pytest.fixture
+def nudged(qtbot, bundled: Network, mnist: Dataset) -> Iterator[NetworkPanel]:
+    """The bundled model on test digit 0 (a 7) with "Show nudges" on."""
+    state = AppState(bundled.copy())
+    state.set_input(mnist.test_x[0], int(mnist.test_y[0]))
+    widget = NetworkPanel(state)
+    qtbot.addWidget(widget)
+    widget.resize(640, 480)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_nudges_shown(True)
+    yield widget
+
+
+def drawn_bars(panel: NetworkPanel) -> dict[int, np.ndarray]:
+    """Per sign, the output bars drawn: ``(E, 4)`` segments ``x0, y0, x1, y1``."""
+    return segments(panel.nudge_view.overlay.shafts)
+
+
+def check_nudges_drawn(panel: NetworkPanel, target: int) -> None:
+    """Bars and halos on the diagram equal core.backprop's nudges for ``target``."""
+    state = panel.state
+    expected = nudges(state.net, state.input, target)
+    drawn = panel.nudges
+    assert drawn is not None and drawn.target == target
+    assert drawn.cost == pytest.approx(expected.cost, rel=1e-12)
+    lay = panel.diagram
+    wish = expected.wish_out
+    outputs = lay.node(3, 0) + np.arange(10)
+    bars = drawn_bars(panel)
+    for sign in (1, -1):
+        rows = np.flatnonzero(np.sign(wish) == sign)
+        seg = bars[sign]
+        # One horizontal bar per output wishing that way, on its row...
+        assert np.allclose(seg[:, 1], seg[:, 3])
+        row_of = np.abs(seg[:, 1:2] - lay.y[outputs][None, :]).argmin(axis=1)
+        assert set(row_of.tolist()) <= set(rows.tolist())
+        # ...whose length is |wish| of a full bar (softmax: the largest wish is 1).
+        length = (seg[:, 2] - seg[:, 0]) / nn.BAR_MAX
+        assert np.allclose(length, np.abs(wish[row_of]), atol=1e-9)
+        assert len(row_of) == int(np.sum(np.abs(wish[rows]) * nn.BAR_MAX * panel_px(panel) >= 0.5))
+    heads = panel.nudge_view.overlay.heads
+    up = [s for s in heads.data["symbol"] if s == "t1"]
+    assert len(up) <= 1  # only the target can want to go up (softmax)
+    # Halos: diameter = node * (1 + growth * |wish| / layer max), coloured by sign.
+    halos = panel.nudge_view.overlay.halos.data
+    positive, negative = theme.sign_colours(False)
+    node_px = np.maximum(np.round(lay.diameter[:32] * panel_px(panel)), 3.0)
+    rel = (halos["size"] / node_px - 1.0) / nn.HALO_GROWTH
+    for l, part in ((1, slice(0, 16)), (2, slice(16, 32))):
+        w = expected.wish(l)
+        assert np.allclose(rel[part], np.abs(w) / np.abs(w).max(), atol=1e-9)
+        colours = [b.color().rgb() & 0xFFFFFF for b in halos["brush"][part]]
+        want = [(positive if v > 0 else negative).rgb() & 0xFFFFFF for v in w]
+        assert colours == want
+
+
+def panel_px(panel: NetworkPanel) -> float:
+    """Pixels per view unit of the diagram."""
+    return 1.0 / panel.viewbox.viewPixelSize()[0]
+
+
+def test_nudges_cost_nothing_while_off(panel: NetworkPanel, state: AppState, mnist: Dataset):
+    assert not panel.nudges_shown() and panel.nudges is None
+    state.set_input(mnist.test_x[5], int(mnist.test_y[5]))
+    assert panel.nudges is None
+    assert not any(item.isVisible() for item in panel.nudge_view.overlay.items())
+    assert panel.nudge_view.bar.legend.text() == ""
+
+
+def test_nudges_match_backprop_for_the_true_and_another_target(
+    nudged: NetworkPanel, mnist: Dataset
+):
+    label = int(mnist.test_y[0])
+    assert nudged.nudge_target() == label
+    check_nudges_drawn(nudged, label)
+    assert f"towards <b>{label}</b> (true label)" in nudged.nudge_view.bar.legend.text()
+    # The bundled model gets this 7 right: tiny bars. Another target: big ones.
+    small = drawn_bars(nudged)
+    assert max(float(np.max(s[:, 2] - s[:, 0], initial=0)) for s in small.values()) < 0.01
+    other = (label + 3) % 10
+    nudged.set_nudge_target(other)
+    check_nudges_drawn(nudged, other)
+    up = drawn_bars(nudged)[1]
+    assert len(up) == 1 and (up[0, 2] - up[0, 0]) > 0.9 * nn.BAR_MAX
+    assert "(chosen)" in nudged.nudge_view.bar.legend.text()
+    nudged.set_nudge_target(None)
+    assert nudged.nudges.target == label
+
+
+def test_show_nudges_box_is_a_real_switch(nudged: NetworkPanel, qtbot):
+    check = nudged.nudge_view.bar.check
+    with qtbot.waitSignal(nudged.nudges_toggled) as blocker:
+        qtbot.mouseClick(check, Qt.MouseButton.LeftButton)
+    assert blocker.args == [False]
+    assert nudged.nudges is None
+    assert not nudged.nudge_view.overlay.halos.isVisible()
+    x_range = nudged.viewbox.viewRange()[0]
+    with qtbot.waitSignal(nudged.nudges_toggled) as blocker:
+        qtbot.mouseClick(check, Qt.MouseButton.LeftButton)
+    assert blocker.args == [True]
+    assert nudged.nudges is not None and nudged.nudge_view.overlay.halos.isVisible()
+    # Room for the bars: the whole diagram plus the bars stays in view.
+    assert nudged.viewbox.viewRange()[0][1] > x_range[1]
+    full = drawn_bars(nudged)
+    right = max(float(np.max(s[:, 2], initial=0)) for s in full.values())
+    assert right <= nudged.viewbox.viewRange()[0][1]
+
+
+def test_nudges_follow_the_weights_and_the_input(nudged: NetworkPanel, mnist: Dataset, qtbot):
+    state = nudged.state
+    state.set_input(mnist.test_x[1], int(mnist.test_y[1]))
+    check_nudges_drawn(nudged, int(mnist.test_y[1]))
+    net = state.net
+    theta = net.theta * 0.5
+    state.apply_snapshot(Snapshot(state.generation, net.sizes, net.activation, net.cost, theta))
+    check_nudges_drawn(nudged, int(mnist.test_y[1]))
+    # New weights announced alone are picked up on the next pass of the event loop.
+    before = nudged.nudges
+    state.net.theta = theta * 1.5
+    state.params_changed.emit()
+    qtbot.waitUntil(lambda: nudged.nudges is not before)
+    check_nudges_drawn(nudged, int(mnist.test_y[1]))
+    # A drawing has no label: the nudges aim at the network's answer.
+    state.set_input(mnist.test_x[2] * 0.9)
+    assert nudged.nudges.target == state.prediction
+    assert "the network's answer" in nudged.nudge_view.bar.legend.text()
+
+
+def test_rendered_bar_of_the_target_is_blue(nudged: NetworkPanel, mnist: Dataset):
+    other = (int(mnist.test_y[0]) + 4) % 10
+    nudged.set_nudge_target(other)
+    seg = drawn_bars(nudged)[1][0]
+    image = nudged.view.grab().toImage()
+    middle = QPointF((seg[0] + seg[2]) / 2, seg[1])
+    pos = nudged.view.mapFromScene(nudged.viewbox.mapViewToScene(middle))
+    colour = QColor(image.pixel(pos * nudged.view.devicePixelRatioF()))
+    positive, _ = theme.sign_colours(False)
+    assert abs(colour.red() - positive.red()) < 30 and abs(colour.blue() - positive.blue()) < 30
+
+
+def test_hovering_with_nudges_tells_the_wish(nudged: NetworkPanel, qtbot):
+    nudged.state.select(2, 4)
+    text = nudged.info_text()
+    wish = float(nudged.nudges.wish(2)[4])
+    line = next(t for t in text.splitlines() if t.startswith("wish"))
+    assert float(line.split("= ")[1].split(":")[0]) == pytest.approx(wish, abs=1e-4)
+    assert ("wants up" in line) == (wish > 0)
+    nudged.state.select(-1, -1)
+    assert "Nudges:" in nudged.info_text()
+
+
+@pytest.mark.parametrize("sizes", [(784, 32, 10), (784, 16, 16, 16, 10)])
+def test_nudges_on_other_architectures(nudged: NetworkPanel, sizes, mnist: Dataset):
+    state = nudged.state
+    state.set_network(Network(sizes, cost="quadratic", init="scaled", seed=2))
+    state.set_input(mnist.test_x[4], int(mnist.test_y[4]))
+    expected = nudges(state.net, state.input, int(mnist.test_y[4]))
+    halos = nudged.nudge_view.overlay.halos.data
+    assert len(halos) == sum(sizes[1:-1])
+    lay = nudged.diagram
+    assert np.allclose(halos["x"], lay.x[: len(halos)])
+    bars = drawn_bars(nudged)
+    lengths = np.concatenate([s[:, 2] - s[:, 0] for s in bars.values()])
+    # Quadratic cost: the wish is 2 (y - a), a full bar is 2.
+    drawn = np.sort(lengths / nn.BAR_MAX * 2.0)
+    wish = np.abs(expected.wish_out)
+    assert np.allclose(drawn, np.sort(wish[wish * nn.BAR_MAX / 2 * panel_px(nudged) >= 0.5]))
+    assert not nudged.grab().isNull()

@@ -5,7 +5,9 @@ the output layer. A circle's brightness is the neuron's activation for the
 current input; lines are weights (blue positive, red negative, thicker and
 more opaque for larger ``|w|``). From the input only each first-layer
 neuron's strongest few pixels are drawn, starting at those pixels. Hover a
-neuron for its numbers and incoming weights; click it to select it.
+neuron for its numbers and incoming weights; click it to select it. "Show
+nudges" draws backpropagation's wishes for the current input (arrows at the
+outputs, halos on hidden neurons; :mod:`.network_nudges`).
 
 Drawing follows STYLE.md: all nodes are one ``ScatterPlotItem`` and all edges
 a few ``PlotCurveItem(connect="pairs")``, one per sign and magnitude bin;
@@ -20,13 +22,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QVBoxLayout, QWidget
 
+from nnviz.core.backprop import Nudges
 from nnviz.gui import theme
+from nnviz.gui.panels import network_info as ni
 from nnviz.gui.panels import network_layout as nl
 from nnviz.gui.panels.network_info import NeuronInfo, hint_lines, legend_tooltip
+from nnviz.gui.panels.network_nudges import ARROW_ROOM, DiagramNudges
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
@@ -63,6 +68,8 @@ class NetworkPanel(QWidget):
     """
 
     title = "Network"
+    #: "Show nudges" was switched on or off (by the user or :meth:`set_nudges_shown`).
+    nudges_toggled = Signal(bool)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,9 +88,12 @@ class NetworkPanel(QWidget):
         self._info_timer.setSingleShot(True)
         self._info_timer.setInterval(0)
         self._info_timer.timeout.connect(self._refresh_info)
+        self.nudge_view = DiagramNudges(state, self.viewbox, self)
+        self.nudge_view.matches = self._matches
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addWidget(self.nudge_view.bar, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.info, 0)
         self._connect()
@@ -141,6 +151,8 @@ class NetworkPanel(QWidget):
         self.nodes.sigClicked.connect(self._on_clicked)
         self.view.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.viewbox.sigTransformChanged.connect(self._fit_to_scale)
+        self.nudge_view.toggled.connect(self._on_nudges_toggled)
+        self.nudge_view.changed.connect(self._info_timer.start)
 
     # ------------------------------------------------------------------ public
     def info_text(self) -> str:
@@ -151,6 +163,32 @@ class NetworkPanel(QWidget):
         """Scene position of a neuron's centre (``layer`` 1 = first hidden layer)."""
         i = self.diagram.node(layer, neuron)
         return self.viewbox.mapViewToScene(QPointF(self.diagram.x[i], self.diagram.y[i]))
+
+    @property
+    def nudges(self) -> Nudges | None:
+        """The backward pass drawn on the diagram (None while nudges are off)."""
+        return self.nudge_view.overlay.nudges
+
+    def nudges_shown(self) -> bool:
+        """Whether "Show nudges" is on."""
+        return self.nudge_view.shown()
+
+    def set_nudges_shown(self, shown: bool) -> None:
+        """Switch the nudges on or off, as the "Show nudges" box does."""
+        self.nudge_view.bar.check.setChecked(shown)
+
+    def nudge_target(self) -> int:
+        """The digit the nudges aim at: the chosen one, else the true label, else the answer."""
+        return self.nudge_view.target()
+
+    def set_nudge_target(self, target: int | None) -> None:
+        """Aim the nudges at ``target`` (None: the input's true label, else the answer)."""
+        self.nudge_view.chosen = target
+        self.nudge_view.refresh()
+
+    def set_nudges(self, result: Nudges | None) -> None:
+        """Draw this backward pass now (None clears); while shown, changes recompute it."""
+        self.nudge_view.show(result)
 
     # ------------------------------------------------------------------ structure
     def _rebuild(self) -> None:
@@ -168,13 +206,19 @@ class NetworkPanel(QWidget):
         self.input_image.setRect(QRectF(*lay.image_rect))
         self.image_frame.setRect(QRectF(*lay.image_rect))
         self._make_labels()
-        x0, y0, x1, y1 = lay.bounds
-        self.viewbox.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0)
+        self.nudge_view.overlay.set_layout(lay, net.cost)
+        self._fit_range()
         self.viewbox.setToolTip(legend_tooltip(net))
         self._fit_to_scale()
         self._apply_pens()
         self._on_params_changed()
         self._on_activations_changed()
+
+    def _fit_range(self) -> None:
+        """The whole diagram, with room for the output arrows while nudges are shown."""
+        x0, y0, x1, y1 = self.diagram.bounds
+        x1 += ARROW_ROOM if self.nudges_shown() else 0.0
+        self.viewbox.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0)
 
     def _fit_to_scale(self, *_args: Any) -> None:
         """Spot sizes in pixels for the view's scale; hide text that would collide."""
@@ -192,45 +236,17 @@ class NetworkPanel(QWidget):
         sizes = np.maximum(np.round(self.diagram.diameter * px), 3.0)
         if not np.array_equal(sizes, self.nodes.data["size"]):
             self.nodes.setSize(sizes)
+        self.nudge_view.overlay.fit_to_scale(px)
 
     def _make_labels(self) -> None:
         """Digit labels beside the output layer and a caption under each column."""
         for item in self.output_labels + self.captions:
             self.viewbox.removeItem(item)
-        self.output_labels = self._make_output_labels()
-        self.captions = self._make_captions()
+        self.output_labels = ni.output_labels(self.diagram, MAX_LABELLED)
+        self.captions = ni.captions(self.diagram, theme.plot_colours(self.state.dark)[1])
         for item in self.output_labels + self.captions:
             item.setZValue(3)
             self.viewbox.addItem(item)
-
-    def _make_output_labels(self) -> list[pg.TextItem]:
-        lay, n = self.diagram, self.diagram.sizes[-1]
-        labels = []
-        for j in range(n if n <= MAX_LABELLED else 0):
-            i = lay.node(len(lay.sizes) - 1, j)
-            label = pg.TextItem(str(j), anchor=(0, 0.5))
-            label.setPos(lay.x[i] + lay.diameter[i] / 2 + 0.015, lay.y[i])
-            labels.append(label)
-        return labels
-
-    def _make_captions(self) -> list[pg.TextItem]:
-        lay, sizes = self.diagram, self.diagram.sizes
-        rows, cols = lay.image_shape()
-        names = [("input", f"{rows}x{cols} pixels")]
-        names += [(f"hidden {l}", f"{n} neurons") for l, n in enumerate(sizes[1:-1], start=1)]
-        names.append(("output", f"{sizes[-1]} digits" if sizes[-1] == 10 else f"{sizes[-1]}"))
-        small = QFont()
-        small.setPointSizeF(max(small.pointSizeF() - 1.0, 6.0))
-        foreground = theme.plot_colours(self.state.dark)[1]
-        captions = []
-        for x, (name, count) in zip(lay.column_x, names, strict=True):
-            caption = pg.TextItem(anchor=(0.5, 0), color=foreground)
-            caption.setFont(small)
-            caption.setHtml(f'<div align="center">{name}<br>{count}</div>')
-            caption.setTextWidth(caption.textItem.document().idealWidth())
-            caption.setPos(x, 1.005)
-            captions.append(caption)
-        return captions
 
     def _matches(self) -> bool:
         """Whether net, activations and layout agree (not mid-replacement)."""
@@ -242,10 +258,17 @@ class NetworkPanel(QWidget):
     def _on_params_changed(self) -> None:
         self._update_edges()
         self._info_timer.start()
+        self.nudge_view.refresh_soon()  # once, unless activations_changed follows at once
 
     def _on_activations_changed(self) -> None:
         self._update_nodes()
         self._info_timer.start()
+        if self.nudges_shown():
+            self.nudge_view.refresh()
+
+    def _on_nudges_toggled(self, shown: bool) -> None:
+        self._fit_range()
+        self.nudges_toggled.emit(shown)
 
     def _update_edges(self) -> None:
         """Move every edge into its (sign, magnitude) item; positions are fixed."""
@@ -337,7 +360,8 @@ class NetworkPanel(QWidget):
     def _refresh_info(self) -> None:
         target = self._hovered or self.state.selected
         if target is None or not self._valid(*target) or not self._matches():
-            self.info.show_hint(hint_lines(self.state.net, self.state.colour_blind))
+            shown = self.nudges is not None
+            self.info.show_hint(hint_lines(self.state.net, self.state.colour_blind, shown))
             return
         layer, neuron = target
         notes = []
@@ -346,7 +370,8 @@ class NetworkPanel(QWidget):
         if layer == len(self.diagram.sizes) - 1 and neuron == self.winner:
             notes.append("the network's answer")
         net, acts = self.state.net, self.state.activations
-        self.info.show_neuron(net, acts, layer, neuron, note=", ".join(notes))
+        extra = None if self.nudges is None else ni.wish_line(self.nudges, layer, neuron, net.cost)
+        self.info.show_neuron(net, acts, layer, neuron, note=", ".join(notes), extra=extra)
 
     # ------------------------------------------------------------------ looks
     def _restyle(self) -> None:
@@ -375,4 +400,6 @@ class NetworkPanel(QWidget):
         self._style_labels()
         self._apply_pens()
         self.info.restyle(dark, colour_blind)
+        self.nudge_view.overlay.restyle(dark, colour_blind)
+        self.set_nudges(self.nudges)  # the legend's colours
         self._refresh_info()

@@ -4,6 +4,8 @@ It shows the neuron's activation ``a``, its weighted sum ``z = w . a_prev + b``
 (computed here from the network and the previous layer's activations), its
 bias, and a picture of its incoming weights: the 28x28 weight image for a
 first-hidden-layer neuron, a bar per incoming weight for deeper neurons.
+While nudges are shown it also says how the cost wants the neuron to move.
+The diagram's digit labels and column captions are made here too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.core.backprop import Nudges
 from nnviz.core.network import Network
 from nnviz.gui import theme
 from nnviz.gui.panels import network_layout as nl
@@ -80,10 +83,32 @@ def sign_names(colour_blind: bool) -> tuple[str, str]:
     return ("purple", "orange") if colour_blind else ("blue", "red")
 
 
-def hint_lines(net: Network, colour_blind: bool) -> list[str]:
+def wish_name(layer: int, n_layers: int, cost: str) -> str:
+    """The formula of a layer's wish: ``-∂C/∂a`` below the output (see core.backprop)."""
+    if layer < n_layers:
+        return "\N{MINUS SIGN}∂C/∂a"
+    return "2 (y \N{MINUS SIGN} a)" if cost == "quadratic" else "y \N{MINUS SIGN} a"
+
+
+def wish_line(result: Nudges, layer: int, neuron: int, cost: str) -> str:
+    """How the cost wants one neuron to move, for the info box."""
+    wish = float(result.wish(layer)[neuron])
+    way = "up" if wish > 0 else "down" if wish < 0 else "nowhere"
+    name = wish_name(layer, result.n_layers, cost)
+    return f"wish {name} = {wish:+.4f}: wants {way} (target {result.target})"
+
+
+def hint_lines(net: Network, colour_blind: bool, nudges: bool = False) -> list[str]:
     """What the info box says while no neuron is hovered or selected."""
     positive, negative = sign_names(colour_blind)
     k = nl.input_edges_per_neuron(net.sizes[1])
+    if nudges:
+        return [
+            "Nudges: for this input, how the cost wants every neuron to move. Arrows:"
+            " up for the target digit, down for the others (longer = bigger). Halos:"
+            f" {positive} = more active, {negative} = less; wider = bigger, relative to"
+            " the layer's largest. Hover or click a neuron for its numbers.",
+        ]
     return [
         "Hover over a neuron to see its activation a, weighted sum z, bias b and"
         " incoming weights; click it to select it.",
@@ -109,6 +134,38 @@ def legend_tooltip(net: Network) -> str:
         f"{k} strongest pixel(s) are drawn, starting at those pixels."
         + ("\nBetween large layers only the strongest weights are drawn." if sparse else "")
     )
+
+
+def output_labels(layout: nl.Layout, max_labelled: int) -> list[pg.TextItem]:
+    """A digit label right of every output neuron (none for more than ``max_labelled``)."""
+    n, last = layout.sizes[-1], len(layout.sizes) - 1
+    labels = []
+    for j in range(n if n <= max_labelled else 0):
+        i = layout.node(last, j)
+        label = pg.TextItem(str(j), anchor=(0, 0.5))
+        label.setPos(layout.x[i] + layout.diameter[i] / 2 + 0.015, layout.y[i])
+        labels.append(label)
+    return labels
+
+
+def captions(layout: nl.Layout, foreground: QColor) -> list[pg.TextItem]:
+    """A two-line caption under every column: its name and size."""
+    sizes = layout.sizes
+    rows, cols = layout.image_shape()
+    names = [("input", f"{rows}x{cols} pixels")]
+    names += [(f"hidden {l}", f"{n} neurons") for l, n in enumerate(sizes[1:-1], start=1)]
+    names.append(("output", f"{sizes[-1]} digits" if sizes[-1] == 10 else f"{sizes[-1]}"))
+    small = QFont()
+    small.setPointSizeF(max(small.pointSizeF() - 1.0, 6.0))
+    items = []
+    for x, (name, count) in zip(layout.column_x, names, strict=True):
+        caption = pg.TextItem(anchor=(0.5, 0), color=foreground)
+        caption.setFont(small)
+        caption.setHtml(f'<div align="center">{name}<br>{count}</div>')
+        caption.setTextWidth(caption.textItem.document().idealWidth())
+        caption.setPos(x, 1.005)
+        items.append(caption)
+    return items
 
 
 class NeuronInfo(QWidget):
@@ -181,9 +238,19 @@ class NeuronInfo(QWidget):
         self._fit_picture()
 
     def show_neuron(
-        self, net: Network, activations: list[Array], layer: int, neuron: int, note: str = ""
+        self,
+        net: Network,
+        activations: list[Array],
+        layer: int,
+        neuron: int,
+        note: str = "",
+        extra: str | None = None,
     ) -> None:
-        """Show ``neuron`` of ``layer`` (1 = first hidden layer) for these activations."""
+        """Show ``neuron`` of ``layer`` (1 = first hidden layer) for these activations.
+
+        ``extra`` (the neuron's wish, while nudges are shown) replaces the
+        line with the largest weight: the box has a fixed height.
+        """
         a, z, b, w = neuron_numbers(net, activations, layer, neuron)
         n_layers = net.n_layers
         title = neuron_title(layer, neuron, n_layers) + (f" ({note})" if note else "")
@@ -195,7 +262,7 @@ class NeuronInfo(QWidget):
             f"weighted sum z = w·a_prev + b = {z:.4f}",
             f"bias b = {b:.4f}",
             f"{w.size} weights from {source}: {positive} +, {negative} -",
-            f"largest |w| = {float(np.max(np.abs(w))):.3f}",
+            extra or f"largest |w| = {float(np.max(np.abs(w))):.3f}",
         ]
         self._set_lines(lines, title=True)
         self._show_weights(w, first_layer=layer == 1)
