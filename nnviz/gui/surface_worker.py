@@ -192,8 +192,8 @@ class SurfaceWorker(QObject):
             self.failed.emit(f"internal error: {exc}\n{traceback.format_exc()}")
 
     def _idle_seconds(self) -> float:
-        if self._refit_due is None:
-            return 0.1
+        if self._refit_due is None or not self._can_fit():
+            return 0.1  # new points, data or commands wake the loop at once
         return min(0.1, max(0.005, self._refit_due - time.perf_counter()))
 
     # ------------------------------------------------------------------ commands

@@ -17,7 +17,7 @@ from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
 from nnviz.gui import theme
 from nnviz.gui.panels.surface import SurfacePanel
-from nnviz.gui.panels.surface_plot import bilinear, thin_path
+from nnviz.gui.panels.surface_grid import bilinear, thin_path
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
@@ -146,6 +146,14 @@ def test_the_path_its_start_and_the_current_point(panel, controller, state):
         piece.opts["pen"].color() for piece in panel.map.pieces[:: len(panel.map.pieces) - 1]
     )
     assert first.saturationF() < 0.2 < last.saturationF()
+    # a path that leaves the grid stays in view (beyond the map, on the plain background)
+    away = longer.coords.copy()
+    away[-1] = (grid.a[-1] + 12.0, grid.b[0] - 6.0)
+    publish(controller, None, PathView(state.generation, FIT, longer.steps, away,
+                                       longer.distances, longer.true_costs, 0.5, 70.0))  # fmt: skip
+    (x0, x1), (y0, y1) = panel.map.plot_item.vb.viewRange()
+    assert x0 <= grid.a[0] and x1 > away[-1, 0] and y0 < away[-1, 1] and y1 >= grid.b[-1]
+    publish(controller, None, longer)
     # a path seen from another plane waits for its grid
     publish(controller, None, PathView(state.generation, FIT + 1, longer.steps, longer.coords * 2,
                                        longer.distances, longer.true_costs, 0.5, 9.0))  # fmt: skip
@@ -169,8 +177,8 @@ def test_honesty_figures(panel, controller, state):
     publish(controller, grid, path)
     text = panel.honesty_text()
     assert "PCA of the path" in text
-    assert "explains 71% of the path's variance (75% when fitted)" in text
-    assert "up to 6.2 (median 3.4) away from the plane" in text
+    assert "the plane holds 71% of the path's variance (75% when fitted)" in text
+    assert "up to 6.2 (median 3.4) off the plane" in text
     assert "the projected path is 53 long" in text
     assert "\N{WARNING SIGN}" not in text
     assert "21\N{MULTIPLICATION SIGN}21 grid" in panel.readout_text()
@@ -205,9 +213,9 @@ def test_the_chart_compares_true_costs_with_the_surface(panel, controller, state
     np.testing.assert_allclose(surface_y[inside], expected[inside], rtol=1e-12)
     both = np.isfinite(path.true_costs) & inside
     gap = np.abs(path.true_costs - surface_y)[both]
-    assert panel.gap.text().startswith(f"gap up to {gap.max():.2g}")
-    assert "true cost at the path points" in panel.legend.text()
-    assert "surface at their projections" in panel.legend.text()
+    assert f"the surface is off the true cost by up to {gap.max():.2g}" in panel.honesty_text()
+    labels = [label.text for _sample, label in panel.chart.legend.items]
+    assert labels == ["true cost at the path points", "surface at their projections"]
 
 
 def test_log_colours(qtbot, panel, controller, state):
@@ -221,7 +229,9 @@ def test_log_colours(qtbot, panel, controller, state):
     assert panel.map.colour_bar.levels() == pytest.approx((low, high))
     ticks = panel.map.colour_bar.axis._tickLevels[0]
     assert ticks and all(pos == pytest.approx(math.log10(float(text))) for pos, text in ticks)
-    assert "log scale" in panel.map.colour_bar.getAxis("left").labelText
+    assert "(log)" in panel.map.colour_bar.getAxis("left").labelText
+    chart_ticks = panel.chart.plot_item.getAxis("left")._tickLevels[0]
+    assert all(pos == pytest.approx(math.log10(float(text))) for pos, text in chart_ticks)
     assert panel.chart.plot_item.vb.state["logMode"][1]
     np.testing.assert_allclose(panel.map.contour_values, low + (high - low) * np.arange(1, 10) / 10)
     qtbot.mouseClick(panel.log_box, Qt.MouseButton.LeftButton)
@@ -270,7 +280,8 @@ def test_controls_configure_the_controller(qtbot, panel, controller):
 def test_hints_instead_of_an_empty_map(qtbot, panel, controller, state, mnist_data):
     assert panel.showing_hint() and "MNIST is needed" in panel.hint.text()
     state.set_dataset(mnist_data)
-    assert "Train to draw a path" in panel.hint.text() and "there is 1" in panel.hint.text()
+    assert "Train to draw a path" in panel.hint.text() and "has 1 so far" in panel.hint.text()
+    assert f"{state.net.n_params:,} parameters" in panel.hint.text()
     controller.worker.failed.emit("all points of the path are equal: it spans no plane")
     qtbot.waitUntil(lambda: "could not be made" in panel.hint.text())
     assert "spans no plane" in panel.hint.text() and panel.showing_hint()
@@ -324,7 +335,7 @@ def test_live_training_draws_the_surface_and_the_path(qtbot, panel, controller, 
     assert not panel.showing_hint() and grid.costs.shape == (15, 15)
     np.testing.assert_array_equal(panel.map.image.image, grid.costs)
     np.testing.assert_array_equal(panel.map.path_data(), path.coords)
-    assert (15, 15) in rows and rows[-1] == (0, 0)
+    assert (15, 15) in rows and (0, 0) in rows  # rows done, then idle
     # "Refit" computes a new surface while the old one stays on screen
     fit = grid.fit
     qtbot.mouseClick(panel.refit_button, Qt.MouseButton.LeftButton)

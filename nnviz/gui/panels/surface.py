@@ -36,15 +36,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.gui.panels.surface_grid import bilinear
 from nnviz.gui.panels.surface_honesty import (
     ComparisonChart,
     gap_text,
     grid_text,
     honesty_html,
-    legend_html,
     number,
 )
-from nnviz.gui.panels.surface_plot import SurfaceMap, bilinear, nearest_node
+from nnviz.gui.panels.surface_plot import SurfaceMap, nearest_node
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 from nnviz.gui.surface_types import PLANE_NAMES, PLANES, PathView, SurfaceGrid, SurfaceSettings
@@ -56,6 +56,7 @@ SHORT_PLANE_NAMES = {
     "random": "random directions",
     "start_to_now": "start to now",
 }
+HONESTY_LINES = 5  # three figures and a warning, wrapped in a narrow dock
 HOVER_HINT = "hover the map to read the cost at a grid point"
 
 
@@ -83,7 +84,7 @@ class SurfacePanel(QWidget):
         self.log = False
         self.surface_costs = np.zeros(0)  # the surface at the drawn path's projections
         self._shown_path: PathView | None = None
-        self._texts: dict[str, str] = {}
+        self._honesty_html = ""
         self._build_toolbar()
         self._build_content()
         layout = QVBoxLayout(self)
@@ -151,29 +152,22 @@ class SurfacePanel(QWidget):
         self.chart.setMinimumHeight(80)
         self.readout = _line_label(HOVER_HINT)
         self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(230)
-        self.progress_bar.setMaximumHeight(16)
-        self.progress_bar.setFormat("computing surface %v/%m rows…")
+        self.progress_bar.setFixedWidth(200)
+        self.progress_bar.setMaximumHeight(18)
+        self.progress_bar.setFormat("computing: row %v of %m")
         self.progress_bar.hide()
         self.honesty = QLabel()
         self.honesty.setTextFormat(Qt.TextFormat.RichText)
         self.honesty.setWordWrap(True)
-        self.honesty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.honesty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # a fixed height, no height-for-width: a new text (up to 20 a second) never
+        # re-lays out the panel, which would resize and repaint both plots
+        self.honesty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.honesty.setFixedHeight(self.honesty.fontMetrics().lineSpacing() * HONESTY_LINES + 2)
         self.honesty.setToolTip(
             "The path lives in thousands of dimensions; the map is one plane through them.\n"
             "Where the path leaves the plane, the colour under it is not the cost it met."
         )
-        self.legend = _line_label("")
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.gap = QLabel()
-        self.gap.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.gap.setToolTip(
-            "The largest difference, along the path, between the true cost at a path point\n"
-            "and the cost the surface shows at its projection: large means the map misleads."
-        )
-        legend_row = QHBoxLayout()
-        legend_row.addWidget(self.legend, 1)
-        legend_row.addWidget(self.gap)
         readout_row = QHBoxLayout()
         readout_row.addWidget(self.readout, 1)
         readout_row.addWidget(self.progress_bar)
@@ -184,12 +178,14 @@ class SurfacePanel(QWidget):
         column.addWidget(self.map, 5)
         column.addLayout(readout_row)
         column.addWidget(self.honesty)
-        column.addLayout(legend_row)
         column.addWidget(self.chart, 2)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setMargin(24)
+        font = self.hint.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.hint.setFont(font)
         self._stack = QStackedWidget()
         self._stack.addWidget(content)
         self._stack.addWidget(self.hint)
@@ -236,11 +232,12 @@ class SurfacePanel(QWidget):
         """Show a new surface (None: no surface yet), then the path on it."""
         self.map.set_grid(grid, self.log)
         self._shown_path = None
-        if grid is None:
+        path = self.controller.path
+        if grid is not None and path is not None and path.fit == grid.fit:
+            self.show_path(path)
+        else:  # no path on this plane yet (it follows at once): draw none rather than a wrong one
             self.map.set_path(np.zeros((0, 2)))
             self.chart.set_data(np.zeros(0), np.zeros(0), np.zeros(0))
-        elif self.controller.path is not None:
-            self.show_path(self.controller.path)
         self._hovered(math.nan, math.nan)
         self._update_hint()
 
@@ -255,15 +252,11 @@ class SurfacePanel(QWidget):
         self.map.set_path(path.coords)
         self.surface_costs = bilinear(grid.a, grid.b, grid.costs, path.coords)
         self.chart.set_data(path.steps, path.true_costs, self.surface_costs)
-        self._set_text(self.honesty, honesty_html(grid, path, self.state.dark))
-        self._set_text(self.gap, gap_text(path.true_costs, self.surface_costs))
-
-    def _set_text(self, label: QLabel, text: str) -> None:
-        """Change a label only when its text changes (a new text re-lays out the panel)."""
-        key = str(id(label))
-        if self._texts.get(key) != text:
-            self._texts[key] = text
-            label.setText(text)
+        gap = gap_text(path.true_costs, self.surface_costs)
+        text = honesty_html(grid, path, gap, self.state.dark)
+        if text != self._honesty_html:  # a new text costs a re-layout of the label
+            self._honesty_html = text
+            self.honesty.setText(text)
 
     @Slot(int, int)
     def _progress_changed(self, done: int, rows: int) -> None:
@@ -303,8 +296,9 @@ class SurfacePanel(QWidget):
         points = len(controller.path.steps) if controller.path is not None else 0
         if controller.settings.plane != "random" and points < 3:
             return (
-                "Train to draw a path: the plane is fitted to the SGD path "
-                f"(it needs 3 points, there {'is' if points == 1 else 'are'} {points})."
+                "Train to draw a path.\n\nThe map is a slice through the network's "
+                f"{self.state.net.n_params:,} parameters: a plane fitted to the path that "
+                f"gradient descent takes (it needs 3 points; the path has {points} so far)."
             )
         return "Waiting for the first surface…"
 
@@ -347,8 +341,7 @@ class SurfacePanel(QWidget):
         dark = self.state.dark
         self.map.restyle(dark)
         self.chart.restyle(dark)
-        self._texts.clear()
-        self.legend.setText(legend_html(dark))
+        self._honesty_html = ""
         if self._shown_path is not None:
             self.show_path(self._shown_path)
 

@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor
 
 from nnviz.gui import theme
 from nnviz.gui.panels.history import nice_cost_range, nice_extent
+from nnviz.gui.panels.surface_grid import log_ticks
 from nnviz.gui.surface_types import PLANE_NAMES, PathView, SurfaceGrid
 
 Array = npt.NDArray[Any]
@@ -29,6 +30,8 @@ Array = npt.NDArray[Any]
 TRUE_LIGHT, TRUE_DARK = QColor(213, 94, 0), QColor(230, 130, 50)
 SURFACE_LIGHT, SURFACE_DARK = QColor(0, 114, 178), QColor(86, 180, 233)
 WARNING = QColor(213, 94, 0)
+TRUE_LABEL = "true cost at the path points"
+SURFACE_LABEL = "surface at their projections"
 POORLY_EXPLAINED = 0.5  # below this share of the variance the picture gets a warning
 
 
@@ -52,7 +55,7 @@ def plane_text(grid: SurfaceGrid, path: PathView | None) -> str:
         share = f"{percent(now)} of the path's variance ({percent(grid.explained)} when fitted)"
     else:
         share = f"{percent(grid.explained)} of the path's variance when it was fitted"
-    return f"Plane: {name}; it explains {share}."
+    return f"{name[0].upper()}{name[1:]}: the plane holds {share}."
 
 
 def distance_text(path: PathView | None) -> str:
@@ -63,7 +66,7 @@ def distance_text(path: PathView | None) -> str:
     # two digits: enough to judge, and the text (a re-layout) changes less often
     far, median = number(float(d.max()), 2), number(float(np.median(d)), 2)
     return (
-        f"Path points lie up to {far} (median {median}) away from the plane; "
+        f"Path points lie up to {far} (median {median}) off the plane; "
         f"the projected path is {number(path.path_length, 2)} long."
     )
 
@@ -86,8 +89,8 @@ def warning_text(grid: SurfaceGrid, path: PathView | None) -> str:
     explained = path.explained if path is not None and path.fit == grid.fit else grid.explained
     if math.isfinite(explained) and explained < POORLY_EXPLAINED:
         return (
-            "Most of the path's movement is not in this plane: the colour under the "
-            "path is not the cost the network met (see the chart below)."
+            "Most of the path's movement is not in this plane: the colour under "
+            "the path is not the cost the network met (see the chart)."
         )
     return ""
 
@@ -96,16 +99,19 @@ def gap_text(true_costs: Array, surface_costs: Array) -> str:
     """The largest difference between the true cost and the surface along the path."""
     both = np.isfinite(true_costs) & np.isfinite(surface_costs)
     if not both.any():
-        return "true costs: computing…"
+        return "The true costs along the path are being computed…"
     gap = np.abs(true_costs[both] - surface_costs[both])
     k = int(np.argmax(gap))
     relative = gap[k] / max(abs(float(true_costs[both][k])), 1e-12)
-    return f"gap up to {number(float(gap[k]), 2)} ({percent(relative)})"
+    return (
+        f"Along the path the surface is off the true cost by up to {number(float(gap[k]), 2)} "
+        f"({percent(relative)})."
+    )
 
 
-def honesty_html(grid: SurfaceGrid, path: PathView | None, dark: bool) -> str:
-    """The honesty lines under the map as rich text."""
-    lines = [plane_text(grid, path), distance_text(path)]
+def honesty_html(grid: SurfaceGrid, path: PathView | None, gap: str, dark: bool) -> str:
+    """The honesty lines under the map as rich text (``gap`` from :func:`gap_text`)."""
+    lines = [plane_text(grid, path), distance_text(path), gap]
     body = "<br>".join(html.escape(line) for line in lines)
     warning = warning_text(grid, path)
     if warning:
@@ -113,19 +119,6 @@ def honesty_html(grid: SurfaceGrid, path: PathView | None, dark: bool) -> str:
         text = f"\N{WARNING SIGN} {html.escape(warning)}"
         body += f'<br><span style="color:{colour.name()}">{text}</span>'
     return body
-
-
-def legend_html(dark: bool) -> str:
-    """The chart's legend: which line is which."""
-    true, surface = chart_colours(dark)
-    marks = (
-        (true, "━●", "true cost at the path points"),
-        (surface, "┅┅", "surface at their projections"),
-    )
-    return "&nbsp;&nbsp; ".join(
-        f'<span style="color:{colour.name()}">{mark}</span>&nbsp;{text}'
-        for colour, mark, text in marks
-    )
 
 
 def chart_colours(dark: bool) -> tuple[QColor, QColor]:
@@ -144,14 +137,21 @@ class ComparisonChart(pg.PlotWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.disableAutoRange()
         plot.setContentsMargins(2, 4, 2, 2)
+        self.setToolTip(
+            "x: training step. Where the two lines part, the surface under the path\n"
+            "is not the cost the network met: its points lie off the plane."
+        )
         plot.getAxis("left").setWidth(42)
-        plot.getAxis("left").setStyle(maxTickLevel=0)  # few ticks in the short log axis
         self.true_line = pg.PlotCurveItem(connect="finite")
         self.true_dots = pg.ScatterPlotItem(size=3.5, pen=None)
         self.surface_line = pg.PlotCurveItem(connect="finite")
         for z, item in enumerate((self.surface_line, self.true_line, self.true_dots)):
             item.setZValue(z)
             plot.addItem(item)
+        self.legend = pg.LegendItem(offset=(-4, 2), verSpacing=-6, labelTextSize="8pt")
+        self.legend.setParentItem(plot.vb)
+        self.legend.addItem(self.true_line, TRUE_LABEL)
+        self.legend.addItem(self.surface_line, SURFACE_LABEL)
         self.log = False
         self._dots: tuple[Array, Array] | None = None
         self._extent: tuple[tuple[float, float], tuple[float, float]] | None = None
@@ -200,6 +200,8 @@ class ComparisonChart(pg.PlotWidget):
         if (x, y) != self._extent:
             self._extent = (x, y)
             self.plot_item.vb.setRange(xRange=x, yRange=y, padding=0.02)
+            # a log axis labels every minor tick of a short range: label 1-2-5 costs only
+            self.plot_item.getAxis("left").setTicks([log_ticks(*y)] if self.log else None)
 
     def restyle(self, dark: bool) -> None:
         """Follow the light or dark palette."""
@@ -213,3 +215,10 @@ class ComparisonChart(pg.PlotWidget):
         self.true_line.setPen(pg.mkPen(true, width=2))
         self.true_dots.setBrush(pg.mkBrush(true))
         self.surface_line.setPen(pg.mkPen(surface, width=2, style=Qt.PenStyle.DashLine))
+        plate = QColor(background)
+        plate.setAlpha(215)  # readable over the lines it may cross
+        self.legend.setBrush(pg.mkBrush(plate))
+        self.legend.setLabelTextColor(foreground)
+        for sample, label in self.legend.items:  # labels keep the colour they were made with
+            label.setText(label.text, color=foreground)
+            sample.update()
