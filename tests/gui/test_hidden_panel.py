@@ -102,7 +102,7 @@ def test_hover_gives_the_numbers(qtbot: QtBot, bundled: Network, mnist: Dataset)
     centre = panel.tile_rect(j).center()
     qtbot.mouseMove(panel.graphics().viewport(), widget_point(panel, centre.x(), centre.y()))
     expected = (
-        f"neuron {j}: {result.below[j]:.0%} below 0.05, {result.above[j]:.0%} above 0.95 "
+        f"neuron {j}: a < 0.05 on {result.below[j]:.0%}, a > 0.95 on {result.above[j]:.0%} "
         "of 2,000 training images"
     )
     qtbot.waitUntil(lambda: panel.info_text() == expected)
@@ -175,6 +175,10 @@ def test_relu_net_shows_dead_units(qtbot: QtBot, mnist: Dataset) -> None:
     assert left[5] == pytest.approx(1.0) and left[:5].max() < 1.0
     assert not right.any()  # ReLU has no upper flat part
     assert "outputs 0" in panel._legend.text()
+    centre = panel.tile_rect(5).center()
+    qtbot.mouseMove(panel.graphics().viewport(), widget_point(panel, centre.x(), centre.y()))
+    expected = "neuron 5: a = 0 on 100% of 2,000 training images (dead)"
+    qtbot.waitUntil(lambda: panel.info_text() == expected)
     panel.set_layer(2)
     assert panel.dead_marked() == panel.dead_units()
 
@@ -197,6 +201,18 @@ def test_other_architectures(qtbot: QtBot, sizes, layer, grid) -> None:
         np.testing.assert_array_equal(panel.tile_images(), expected.astype(np.float32))
     if len(sizes) == 5:
         assert "third-layer weights pushed back through layers 2 to 1" in panel.caption()
+
+
+def test_bars_follow_a_smaller_network(qtbot: QtBot, mnist: Dataset) -> None:
+    state = AppState(Network((784, 100, 10), seed=1))
+    state.set_dataset(mnist)
+    panel = make_panel(qtbot, state)
+    assert len(panel.bar_shares()[0]) == 100
+    state.set_network(Network((784, 16, 16, 10), seed=2))
+    expected = saturation(state.net, panel.sample())[panel.layer() - 1]
+    left, right = panel.bar_shares()
+    np.testing.assert_allclose(left, expected.below, atol=1e-12)
+    np.testing.assert_allclose(right, expected.above, atol=1e-12)
 
 
 @pytest.mark.parametrize(("sizes", "words"), [((784, 10), "no hidden"), ((50, 16, 10), "square")])

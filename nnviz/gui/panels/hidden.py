@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsPathItem,
     QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -37,7 +38,14 @@ from PySide6.QtWidgets import (
 
 from nnviz.core.analysis import Saturation, effective_images, saturation
 from nnviz.gui import theme
-from nnviz.gui.panels.weights import SCALES, grid_shape, image_side, nice_levels, tile_label
+from nnviz.gui.panels.weights import (
+    MIN_LABELLED_TILE_PX,
+    SCALES,
+    grid_shape,
+    image_side,
+    nice_levels,
+    tile_label,
+)
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
@@ -140,23 +148,31 @@ class SaturationBars(pg.BarGraphItem):
 
 
 def legend_html(activation: str, colours: tuple[QColor, QColor, QColor], n_images: int) -> str:
-    """The line under the mosaic that explains the bars."""
+    """The lines under the mosaic that explain the bars."""
     if not n_images:
-        return "Saturation bars need MNIST training images: load MNIST (e.g. Random test digit)."
+        return (
+            "The saturation bars need MNIST training images: load MNIST "
+            "(Random test digit or Train)."
+        )
     _, low, high = colours
     swatch = '<span style="color:{}">&#9632;</span>'
-    sample = f"{n_images:,} training images"
+    head = f"bar: share of {n_images:,} training images on which the neuron"
     if activation == "relu":
         return (
-            f"bar: {swatch.format(low.name())} share of {sample} where the neuron outputs 0 "
-            "(no gradient passes); <b>dead</b> = 0 on at least 99% of them"
+            f"{head} {swatch.format(low.name())} outputs 0 (no gradient passes). "
+            "<b>dead</b>: 0 on at least 99% of them."
         )
-    lo, hi = ("0.05", "0.95") if activation == "sigmoid" else ("-0.9", "0.9")
+    lo, hi = _limits_text(activation)
     return (
-        f"bar: {swatch.format(low.name())} a &lt; {lo} from the left, "
-        f"{swatch.format(high.name())} a &gt; {hi} from the right, share of {sample} "
-        "(flat parts: little gradient); <b>dead</b> = stuck on 99%"
+        f"{head} sits where its {activation} is flat (little gradient passes): "
+        f"{swatch.format(low.name())} a &lt; {lo} from the left, "
+        f"{swatch.format(high.name())} a &gt; {hi} from the right. "
+        "<b>dead</b>: stuck on 99%."
     )
+
+
+def _limits_text(activation: str) -> tuple[str, str]:
+    return ("0.05", "0.95") if activation == "sigmoid" else ("-0.9", "0.9")
 
 
 def neuron_text(j: int, result: Saturation | None) -> str:
@@ -166,10 +182,10 @@ def neuron_text(j: int, result: Saturation | None) -> str:
     n = f"{result.n_images:,} training images"
     dead = " (dead)" if result.dead_units[j] else ""
     if result.activation == "relu":
-        return f"neuron {j}: outputs 0 on {result.dead[j]:.0%} of {n}{dead}"
-    lo, hi = ("0.05", "0.95") if result.activation == "sigmoid" else ("-0.9", "0.9")
+        return f"neuron {j}: a = 0 on {result.dead[j]:.0%} of {n}{dead}"
+    lo, hi = _limits_text(result.activation)
     return (
-        f"neuron {j}: {result.below[j]:.0%} below {lo}, {result.above[j]:.0%} above {hi} "
+        f"neuron {j}: a < {lo} on {result.below[j]:.0%}, a > {hi} on {result.above[j]:.0%} "
         f"of {n}{dead}"
     )
 
@@ -307,9 +323,9 @@ class HiddenPanel(QWidget):
             self._show_message(sizes)
             return
         keep = 1 <= self._layer <= n_hidden
-        self._sat_theta = None
-        self.refresh_saturation()
+        self._saturation, self._sat_theta = [], None  # they belong to the old network
         self.set_layer(self._layer if keep else min(2, n_hidden), force=True)
+        self.refresh_saturation()
 
     def set_layer(self, layer: int, force: bool = False) -> None:
         """Show hidden layer ``layer`` (1 = first-layer weights, 2 = effective images, ...)."""
@@ -441,8 +457,9 @@ class HiddenPanel(QWidget):
         self._dead_cover.setPath(cover)
         for j, label in enumerate(self._labels):
             dead = result is not None and bool(result.dead_units[j])
-            label.childItems()[0].setText(f"{j} dead" if dead else str(j))
-            rect = label.childItems()[0].boundingRect()
+            text = _label_text(label)
+            text.setText(f"{j} dead" if dead else str(j))
+            rect = text.boundingRect()
             label.setRect(QRectF(0, 0, rect.width() + 4, rect.height()))
         self._update_label_visibility()
         self._update_legend()
@@ -491,13 +508,13 @@ class HiddenPanel(QWidget):
         fill.setAlpha(190)
         for label in self._labels:
             label.setBrush(fill)
-            label.childItems()[0].setBrush(foreground)
+            _label_text(label).setBrush(foreground)
 
     def _update_label_visibility(self) -> None:
         if not self._labels or self._side is None:
             return
         pixel = self._view.viewPixelSize()[0]
-        visible = pixel > 0 and self._side / pixel >= 44.0
+        visible = pixel > 0 and self._side / pixel >= MIN_LABELLED_TILE_PX
         result = self.saturation_result()
         for j, label in enumerate(self._labels):
             dead = result is not None and bool(result.dead_units[j])
@@ -558,7 +575,8 @@ class HiddenPanel(QWidget):
         """The shown layer's saturation, or None (no data, no layer)."""
         if not self._saturation or not 1 <= self._layer <= len(self._saturation):
             return None
-        return self._saturation[self._layer - 1]
+        result = self._saturation[self._layer - 1]
+        return result if len(result.below) == self._n else None
 
     def bar_shares(self) -> tuple[Array, Array] | None:
         """``(left, right)`` shares as drawn under the tiles, or None when hidden."""
@@ -571,7 +589,7 @@ class HiddenPanel(QWidget):
 
     def dead_marked(self) -> list[int]:
         """Neurons whose label says "dead" (their tiles are dimmed)."""
-        return [j for j, lab in enumerate(self._labels) if "dead" in lab.childItems()[0].text()]
+        return [j for j, lab in enumerate(self._labels) if "dead" in _label_text(lab).text()]
 
     def info_text(self) -> str:
         """The line above the mosaic (the hint, or the numbers of the hovered neuron)."""
@@ -645,6 +663,13 @@ class HiddenPanel(QWidget):
         """Show tile labels only when tiles are big enough to carry them."""
         super().resizeEvent(event)
         self._update_label_visibility()
+
+
+def _label_text(plate: QGraphicsRectItem) -> QGraphicsSimpleTextItem:
+    """The number on a :func:`~nnviz.gui.panels.weights.tile_label` plate."""
+    text = plate.childItems()[0]
+    assert isinstance(text, QGraphicsSimpleTextItem)
+    return text
 
 
 def _rect_slice(rect: QRectF) -> tuple[slice, slice]:

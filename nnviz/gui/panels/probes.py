@@ -28,7 +28,15 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -83,15 +91,37 @@ class SquarePreview(InputPreview):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(SIDE, SIDE, parent)
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.setSizePolicy(policy)
+        self._empty = False
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         width = self.width()
         side = width - width % SIDE if width >= SIDE else width
         self.setMaximumHeight(max(side, self.minimumHeight()))
+
+    def set_values(self, values: npt.ArrayLike) -> None:
+        """Show ``values`` (28x28 in [0, 1])."""
+        self._empty = False
+        super().set_values(values)
+
+    def set_empty(self) -> None:
+        """Show only a dashed frame: there is no image yet."""
+        self._empty = True
+        self.update()
+
+    def is_empty(self) -> bool:
+        """Whether the preview shows no image."""
+        return self._empty
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self._empty:
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DashLine))
+        painter.drawRect(self.target_rect().adjusted(0, 0, -1, -1))
+        painter.end()
 
 
 class SignedPreview(SquarePreview):
@@ -101,6 +131,7 @@ class SignedPreview(SquarePreview):
         """Show ``values`` with ``-limit`` red, 0 white, ``+limit`` blue (``lut``: (256, 4))."""
         arr = np.asarray(values, dtype=np.float64).reshape(SIDE, SIDE)
         self._values = arr.astype(np.float32)
+        self._empty = False
         index = np.clip(np.round((arr / max(limit, 1e-12) + 1.0) * 127.5), 0, 255)
         rgba = np.ascontiguousarray(lut[index.astype(np.intp)], dtype=np.uint8)
         self._image = QImage(rgba.data, SIDE, SIDE, 4 * SIDE, QImage.Format.Format_RGBA8888).copy()
@@ -520,8 +551,6 @@ class ProbesPanel(QWidget):
             self._show_empty(before_out)
             return
         self._after_out = np.asarray(self.state.net.output(probe.after[None, :])[0])
-        self.after_view.show()
-        self.change_view.show()
         self.after_view.set_values(probe.after.reshape(SIDE, SIDE))
         change = probe.after - before
         limit = float(np.abs(change).max())
@@ -535,8 +564,8 @@ class ProbesPanel(QWidget):
             self.summary.setText(self._summary(probe, before_k, after_k))
 
     def _show_empty(self, before_out: Array) -> None:
-        self.after_view.hide()  # their places stay free (retainSizeWhenHidden)
-        self.change_view.hide()
+        self.after_view.set_empty()
+        self.change_view.set_empty()
         self.before_label.setText(self._prediction_html(before_out, False))
         self.after_label.setText("\u2013")
         self.change_label.setText("")
