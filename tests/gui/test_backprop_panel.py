@@ -14,7 +14,7 @@ from nnviz.core.datasets import Dataset, load_mnist
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.gui import theme
-from nnviz.gui.panels.backprop import DEFAULT_ETA, BackpropPanel
+from nnviz.gui.panels.backprop import DEFAULT_ETA, REFRESH_MS, BackpropPanel
 from nnviz.gui.panels.network import NetworkPanel
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
@@ -159,9 +159,13 @@ def test_deeper_neurons_show_weight_change_bars(panel: BackpropPanel, state: App
     expected = nudges(state.net, state.input, 7)
     assert panel.gradient_image() is None
     assert np.allclose(panel.grad_plot.heights(), -expected.nabla_w[2][0], atol=1e-12)
-    state.select(3, 7)  # an output neuron: its wish, delta and weight changes
-    assert np.allclose(panel.source_plot.heights(), expected.wish_out, atol=1e-12)
+    state.select(3, 7)  # an output neuron: what it wants from each neuron below
+    sent = -expected.weights[3][7] * expected.delta[3][7]
+    assert np.allclose(panel.source_plot.heights(), sent, atol=1e-12)
     assert panel.source_plot.total() is None
+    # Summed over all outputs, these are the wishes of hidden layer 2.
+    every = -expected.weights[3] * expected.delta[3][:, None]
+    assert np.allclose(every.sum(axis=0), expected.wish(2), atol=1e-12)
     assert np.allclose(panel.grad_plot.heights(), -expected.nabla_w[3][7], atol=1e-12)
     assert "Output 7" in panel.neuron_text.text()
     assert "a − y" in panel.neuron_text.text()
@@ -214,6 +218,10 @@ def test_steps_applied_by_the_window_can_be_undone_one_by_one(
         net = state.net
         state.apply_snapshot(Snapshot(state.generation, net.sizes, net.activation, net.cost, theta))
 
+    def caught_up() -> bool:
+        """The panel shows the backward pass of the state's current weights."""
+        return panel.nudges.cost == nudges(state.net, state.input, 3).cost
+
     panel.theta_change_requested.connect(apply)
     panel.set_target(3)
     thetas = [state.net.theta.copy()]
@@ -221,12 +229,14 @@ def test_steps_applied_by_the_window_can_be_undone_one_by_one(
     for _ in range(3):
         click(qtbot, panel.step_button)
         thetas.append(state.net.theta.copy())
-        costs.append(panel.nudges.cost)  # the panel follows the new weights
+        qtbot.waitUntil(caught_up)  # new weights alone: redrawn within REFRESH_MS
+        costs.append(panel.nudges.cost)
     assert costs == sorted(costs, reverse=True) and costs[-1] < costs[0]
     for theta in reversed(thetas[:-1]):
         click(qtbot, panel.undo_button)
         assert np.array_equal(state.net.theta, theta)
     assert not panel.undo_button.isEnabled()
+    qtbot.waitUntil(caught_up)
     assert panel.nudges.cost == pytest.approx(costs[0])
 
 
@@ -245,6 +255,33 @@ def test_learning_rate_comes_from_training_or_the_default(panel: BackpropPanel, 
     state.apply_snapshot(snapshot)
     assert panel.learning_rate()[0] == 0.05
     assert panel.eta_label.text() == "η = 0.05"
+
+
+def test_streamed_weights_redraw_at_most_every_refresh_ms(
+    panel: BackpropPanel, state: AppState, mnist: Dataset, qtbot
+):
+    """Training sends ~30 snapshots a second: the panel redraws ~10 times, the last one too."""
+    refreshes = []
+    original = panel.refresh
+
+    def counting() -> None:
+        refreshes.append(1)
+        original()
+
+    panel.refresh = counting  # type: ignore[method-assign]
+    panel._timer.timeout.disconnect()
+    panel._timer.timeout.connect(panel.refresh)
+    net = state.net
+    rng = np.random.default_rng(1)
+    for _ in range(15):  # ~0.5 s of training at 30 frames a second
+        theta = net.theta + 0.01 * rng.standard_normal(net.n_params).astype(np.float32)
+        state.apply_snapshot(Snapshot(state.generation, net.sizes, net.activation, net.cost, theta))
+        qtbot.wait(33)
+    qtbot.wait(2 * REFRESH_MS)
+    assert 2 <= len(refreshes) <= 9
+    assert panel.nudges.cost == nudges(state.net, state.input, 7).cost  # the newest weights
+    state.set_input(mnist.test_x[1], int(mnist.test_y[1]))  # a new input: at once
+    assert panel.nudges.target == int(mnist.test_y[1])
 
 
 # ---------------------------------------------------------------------- architectures, looks

@@ -19,8 +19,8 @@ user picks) the panel shows what backpropagation computes
 
 from __future__ import annotations
 
-import html
 import math
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -59,8 +59,17 @@ Array = npt.NDArray[Any]
 
 #: The learning rate of a step when training has not said one.
 DEFAULT_ETA = 0.1
+#: While training streams new weights, the panel redraws at most this often (ms):
+#: a redraw costs ~5-9 ms (four plots), the diagram's nudges keep the full rate.
+REFRESH_MS = 100
 #: Undo goes back this many steps at most.
 MAX_UNDO = 50
+
+
+def set_text(label: QLabel, text: str) -> None:
+    """Set a label's text only when it changed (each change re-lays it out)."""
+    if text != label.text():
+        label.setText(text)
 
 
 class BackpropPanel(QWidget):
@@ -104,9 +113,10 @@ class BackpropPanel(QWidget):
         self.last_step: StepResult | None = None
         self._undo: list[Array] = []
         self._dirty = False
+        self._shown_input: Array | None = None
+        self._last_refresh = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
         self._build()
         self._connect()
@@ -176,18 +186,20 @@ class BackpropPanel(QWidget):
         layout.addWidget(self.neuron_box, 1)
 
     def _label(self) -> QLabel:
+        """Two unwrapped lines of a fixed height: their numbers change every frame, and
+        a wrapped label's height-for-width re-layout cost several ms a frame."""
         label = QLabel(self)
         label.setTextFormat(Qt.TextFormat.RichText)
-        label.setWordWrap(True)
-        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        label.setFixedHeight(2 * label.fontMetrics().lineSpacing() + 6)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         return label
 
     def _connect(self) -> None:
         s = self.state
         s.network_replaced.connect(self._rebuild)
-        s.params_changed.connect(self._timer.start)  # coalesced with activations_changed
-        s.activations_changed.connect(self.refresh)
+        s.params_changed.connect(self._refresh_soon)
+        s.activations_changed.connect(self._on_activations_changed)
         s.selection_changed.connect(lambda *_: self.refresh())
         s.snapshot_received.connect(lambda _snapshot: self._show_eta())
         s.appearance_changed.connect(self._restyle)
@@ -259,9 +271,24 @@ class BackpropPanel(QWidget):
         self._show_eta()
         self.refresh()
 
+    def _on_activations_changed(self) -> None:
+        """A new input shows at once; new weights alone at most every REFRESH_MS."""
+        if self.state.input is not self._shown_input:
+            self.refresh()
+        else:
+            self._refresh_soon()
+
+    def _refresh_soon(self) -> None:
+        """Refresh for new weights, at most every REFRESH_MS while training streams them."""
+        if not self._timer.isActive():
+            elapsed = (time.perf_counter() - self._last_refresh) * 1000.0
+            self._timer.start(max(0, round(REFRESH_MS - elapsed)))
+
     def refresh(self) -> None:
         """Recompute the backward pass and everything shown (skipped while hidden)."""
         self._timer.stop()
+        self._last_refresh = time.perf_counter()
+        self._shown_input = self.state.input
         if not self.isVisible():
             self._dirty = True
             return
@@ -272,10 +299,13 @@ class BackpropPanel(QWidget):
         self.nudges = result = nudges(net, self.state.input, self.target())
         label = self.state.label
         answer = int(np.argmax(result.a[-1]))
-        self.target_combo.setItemText(0, bt.auto_target_text(label, answer))
-        self.summary.setText(bt.summary_html(self.state, result))
+        auto = bt.auto_target_text(label, answer)
+        if auto != self.target_combo.itemText(0):
+            self.target_combo.setItemText(0, auto)
+        set_text(self.summary, bt.summary_html(self.state, result))
         self.figures["wish"].set_caption(bt.wish_title(net.cost))
         self.wish_plot.set_values(result.wish(result.n_layers))
+        self.wish_plot.set_note(bt.content_note(result, output_bound(net.cost)))
         self._show_neuron(result)
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -307,23 +337,24 @@ class BackpropPanel(QWidget):
         selected = self.state.selected
         net = self.state.net
         if selected is None or not 1 <= selected[0] <= result.n_layers:
-            self.neuron_text.setText(html.escape(bt.NO_SELECTION))
+            set_text(self.neuron_text, bt.NO_SELECTION)
             self.neuron_box.setVisible(False)
             return
         layer, j = selected
         self.neuron_box.setVisible(True)
-        self.neuron_text.setText(
-            bt.neuron_html(result, layer, j, net.cost, self.learning_rate()[0])
+        set_text(
+            self.neuron_text, bt.neuron_html(result, layer, j, net.cost, self.learning_rate()[0])
         )
         if layer < result.n_layers:
             sources = -wish_sources(result, layer, j)  # what each next-layer neuron wants
             self.source_plot.set_labels(digit_ticks(sources.size))
             self.figures["sources"].set_caption(bt.sources_title(layer, result.n_layers))
             self.source_plot.set_values(sources, total=float(result.wish(layer)[j]))
-        else:
-            self.source_plot.set_labels(digit_ticks(result.wish_out.size))
-            self.figures["sources"].set_caption(bt.wish_title(net.cost))
-            self.source_plot.set_values(result.wish_out)
+        else:  # what this output wants from each neuron below it
+            sent = -result.weights[layer][j] * result.delta[layer][j]
+            self.source_plot.set_labels(digit_ticks(sent.size))
+            self.figures["sources"].set_caption(bt.sent_title(j, layer))
+            self.source_plot.set_values(sent)
         self._show_gradient(result, layer, j)
 
     def _show_gradient(self, result: Nudges, layer: int, j: int) -> None:
@@ -332,7 +363,7 @@ class BackpropPanel(QWidget):
         if layer == 1 and side * side == change.size and side > 1:
             weights = np.asarray(result.weights[1][j]).reshape(side, side)
             self.grad_images.set_images(
-                weights, change.reshape(side, side), ("its weights w", "−∂C/∂w (= −δ·x)")
+                weights, change.reshape(side, side), ("its weights w", "their wish")
             )
             self.grad_stack.setCurrentWidget(self.grad_images)
             self.figures["gradient"].set_caption(bt.gradient_title(layer, result.n_layers))

@@ -24,14 +24,14 @@ STEP_TIP = (
 )
 UNDO_TIP = "Put back the parameters from before the last step."
 NO_SELECTION = (
-    "Click a neuron on the Network panel to see where its wish comes from: the "
-    "sum of what every neuron of the next layer wants from it."
+    "<i>Click a neuron on the Network panel to see where its wish comes from:<br>"
+    "the sum of what every neuron of the next layer wants from it.</i>"
 )
 
 
 def signed(value: float, digits: int = 4) -> str:
     """``+0.0123`` or the same with a real minus sign (U+2212) for negatives."""
-    text = f"{value:+.{digits}g}" if abs(value) < 1e-3 and value else f"{value:+.{digits}f}"
+    text = f"{value:+.3g}" if abs(value) < 1e-3 and value else f"{value:+.{digits}f}"
     return text.replace("-", MINUS)
 
 
@@ -56,13 +56,22 @@ def summary_html(state: AppState, result: Nudges) -> str:
     """One line about the example: its label, the answer, the target and the cost."""
     outputs = result.a[-1]
     answer = int(outputs.argmax())
-    source = "test digit, true label " if state.label is not None else "drawing (no label)"
-    source += str(state.label) if state.label is not None else ""
+    label = state.label
+    source = f"a test digit, true label {label}" if label is not None else "a drawing (no label)"
     return (
-        f"<b>This example</b>: {source} · answer {answer} (a = {outputs[answer]:.3f}) · "
-        f"target <b>{result.target}</b> · cost C = <b>{result.cost:.4g}</b> "
+        f"<b>This example</b>: {source} · the network says {answer} "
+        f"(a = {outputs[answer]:.3f})<br>"
+        f"Target <b>{result.target}</b> · its cost C = <b>{result.cost:.4g}</b> "
         f"({cost_formula(state.net.cost, result.target)})"
     )
+
+
+def content_note(result: Nudges, bound: float) -> str:
+    """A remark when the outputs' wishes are too small to see (the network is right)."""
+    if float(abs(result.wish_out).max()) >= 0.02 * bound:
+        return ""
+    a = float(result.a[-1][result.target])
+    return f"almost nothing to change:\nthe network already gives {result.target}\na = {a:.3f}"
 
 
 def wish_title(cost: str) -> str:
@@ -73,17 +82,21 @@ def wish_title(cost: str) -> str:
 
 def sources_title(layer: int, n_layers: int) -> str:
     """Title of the breakdown of a hidden neuron's wish."""
-    nxt = "output" if layer + 1 == n_layers else f"neuron of hidden layer {layer + 1}"
-    return (
-        f"Where its wish comes from: {MINUS}w<sub>kj</sub>·δ<sub>k</sub> for each {nxt} k;"
-        " Σ = the total"
-    )
+    nxt = "output k" if layer + 1 == n_layers else f"neuron k of layer {layer + 1}"
+    return f"Its wish = Σ<sub>k</sub> {MINUS}w<sub>kj</sub>·δ<sub>k</sub>: a bar per {nxt}"
+
+
+def sent_title(j: int, layer: int) -> str:
+    """Title of what an output neuron wants from each neuron of the layer below."""
+    below = "pixel" if layer == 1 else f"neuron k of layer {layer - 1}"
+    return f"What output {j} wants from each {below}: {MINUS}w<sub>jk</sub>·δ<sub>j</sub>"
 
 
 def gradient_title(layer: int, n_layers: int) -> str:
     """Title of the bars of a neuron's weight changes."""
-    source = "input" if layer == 1 else f"hidden layer {layer - 1}"
-    return f"{MINUS}∂C/∂w = {MINUS}δ·a: its weights from {source}"
+    if layer == 1:
+        return f"Its weights w and their wish {MINUS}∂C/∂w = {MINUS}δ·x"
+    return f"Its weights' wish {MINUS}∂C/∂w = {MINUS}δ·a (a: hidden layer {layer - 1})"
 
 
 def neuron_html(result: Nudges, layer: int, j: int, cost: str, eta: float) -> str:
@@ -93,19 +106,16 @@ def neuron_html(result: Nudges, layer: int, j: int, cost: str, eta: float) -> st
     delta = float(result.delta[layer][j])
     title = html.escape(neuron_title(layer, j, L))
     how = "a − y" if layer == L and cost != "quadratic" else "f′(z)·∂C/∂a"
+    how = "∂C/∂z = " + how if layer == L else how
     return (
         f"<b>{title}</b>: a = {a:.4f} · wish {wish_name(layer, L, cost)} = "
         f"<b>{signed(wish)}</b> ({way(wish)})<br>"
-        f"δ = ∂C/∂z = {how} = {signed(delta)} = ∂C/∂b, so a step moves its bias by "
+        f"δ = {how} = {signed(delta)} = ∂C/∂b; the step moves b by "
         f"{MINUS}η·δ = {signed(-eta * delta)}"
     )
 
 
 def step_title(step: StepResult, undone: bool) -> str:
     """Title of the before/after bars."""
-    change = signed(step.cost_change, 3)
-    text = (
-        f"One step towards {step.target}: cost {step.cost_before:.4g} → "
-        f"{step.cost_after:.4g} ({change})"
-    )
+    text = f"One step towards {step.target}: cost {step.cost_before:.3g} → {step.cost_after:.3g}"
     return text + "<br><i>undone</i>" if undone else text + "<br>grey = before, colour = after"

@@ -101,7 +101,8 @@ class SignedBars(_Plot):
         self.total_bar = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.9)
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0)
         self.total_line = pg.InfiniteLine(pos=0.0, angle=0)
-        for item in (self.zero_line, self.total_line, self.bars, self.total_bar):
+        self.note = pg.TextItem("", anchor=(0.5, 0.5))
+        for item in (self.zero_line, self.total_line, self.bars, self.total_bar, self.note):
             self.addItem(item)
         self._values = np.zeros(0)
         self._total: float | None = None
@@ -111,8 +112,10 @@ class SignedBars(_Plot):
 
     def set_labels(self, labels: Sequence[tuple[float, str]]) -> None:
         """The x tick labels of the bars (the Σ label is added with a total)."""
-        self._labels = list(labels)
-        self._range = (-1, 0.0, False)
+        labels = list(labels)
+        if labels != self._labels:  # a new range re-lays out the axes: only when needed
+            self._labels = labels
+            self._range = (-1, 0.0, False)
 
     def set_fixed_range(self, top: float | None) -> None:
         """A fixed y range ``(-top, top)`` (None: follow the values)."""
@@ -124,6 +127,12 @@ class SignedBars(_Plot):
         self._values = np.asarray(values, dtype=np.float64).reshape(-1)
         self._total = total
         self._draw()
+
+    def set_note(self, text: str) -> None:
+        """A remark in the middle of the plot (empty: none)."""
+        if text != self.note.toPlainText():
+            self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def heights(self) -> Array:
         """The bar heights as drawn (without the sum)."""
@@ -165,6 +174,7 @@ class SignedBars(_Plot):
         self._range = (n, top, has_total)
         right = n + 1.3 if has_total else n - 0.4
         self.setRange(xRange=(-0.6, right), yRange=(-top, top), padding=0)
+        self.note.setPos((right - 0.6) / 2, top / 2)
         labels = self._labels + ([(n + 0.6, "Σ")] if has_total else [])
         self.getAxis("bottom").setTicks([labels])
 
@@ -175,6 +185,7 @@ class SignedBars(_Plot):
         self.zero_line.setPen(pg.mkPen(foreground, width=1))
         faint = theme.blend(foreground, theme.plot_colours(dark)[0], 150)
         self.total_line.setPen(pg.mkPen(faint, width=1, style=Qt.PenStyle.DashLine))
+        self.note.setColor(foreground)
         self._draw()
 
 

@@ -42,7 +42,7 @@ Array = npt.NDArray[Any]
 #: triangle (up or down) this many pixels past the label's left edge, then a
 #: bar whose full length :data:`BAR_MAX` (view units) is the largest possible
 #: wish, over a faint track of that length. The view gains :data:`ARROW_ROOM`.
-MARK_PX, BAR_MAX, ARROW_ROOM = 27.0, 0.15, 0.21
+MARK_PX, BAR_MAX, ARROW_ROOM = 32.0, 0.15, 0.22
 #: Bar thickness and triangle size, in pixels.
 BAR_PX, HEAD_PX = 6.0, 11.0
 #: A halo's diameter is the node's times ``1 + HALO_GROWTH * |wish| / layer max``.
