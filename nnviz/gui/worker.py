@@ -207,7 +207,7 @@ class TrainingWorker(QObject):
                 self._conn.send(("stop",))
             except (OSError, ValueError):
                 pass
-        if self._process is not None:
+        if self._process is not None and self._process.pid is not None:  # it did start
             self._process.join(0.5)
             if self._process.is_alive():
                 self._process.terminate()
