@@ -164,7 +164,7 @@ class SignedBars(_Plot):
         extent = [abs(float(v)) for v in self._values] + [abs(self._total or 0.0)]
         m = max(max(extent, default=0.0), 1e-12)
         if self._fixed is not None:
-            top = self._fixed * 1.08  # the tick label at the top stays inside
+            top = self._fixed
         else:
             top = self._range[1]
             if not 0.45 * top <= m <= top:
@@ -173,7 +173,8 @@ class SignedBars(_Plot):
             return
         self._range = (n, top, has_total)
         right = n + 1.3 if has_total else n - 0.4
-        self.setRange(xRange=(-0.6, right), yRange=(-top, top), padding=0)
+        margin = 1.07  # a tick label at the top or bottom stays inside
+        self.setRange(xRange=(-0.6, right), yRange=(-top * margin, top * margin), padding=0)
         self.note.setPos((right - 0.6) / 2, top / 2)
         labels = self._labels + ([(n + 0.6, "Σ")] if has_total else [])
         self.getAxis("bottom").setTicks([labels])

@@ -43,7 +43,7 @@ Array = npt.NDArray[Any]
 #: bar whose full length :data:`BAR_MAX` (view units) is the largest possible
 #: wish, over a faint track of that length. The view gains :data:`ARROW_ROOM`.
 MARK_PX, BAR_MAX, ARROW_ROOM = 32.0, 0.15, 0.22
-#: Bar thickness and triangle size, in pixels.
+#: Largest bar thickness and triangle size, in pixels (less in small views).
 BAR_PX, HEAD_PX = 6.0, 11.0
 #: A halo's diameter is the node's times ``1 + HALO_GROWTH * |wish| / layer max``.
 HALO_GROWTH = 0.75
@@ -63,10 +63,10 @@ def relative_sizes(wish: Array) -> Array:
     return magnitude / top if top > 0 else np.zeros_like(magnitude)
 
 
-def bar_pen(colour: QColor) -> QPen:
-    """A cosmetic, flat-capped pen :data:`BAR_PX` wide (bars end where they should)."""
+def bar_pen(colour: QColor, width: float) -> QPen:
+    """A cosmetic, flat-capped pen ``width`` pixels wide (bars end where they should)."""
     pen = QPen(colour)
-    pen.setWidthF(BAR_PX)
+    pen.setWidthF(width)
     pen.setCosmetic(True)
     pen.setCapStyle(Qt.PenCapStyle.FlatCap)
     return pen
@@ -137,6 +137,8 @@ class NudgeOverlay:
         self._px = 1.0
         self._bound = 1.0
         self._brushes = (QBrush(), QBrush())  # (positive, negative) arrow heads
+        self._bar_colours = (QColor(), QColor(), QColor())  # positive, negative, track
+        self._bar_width = 0.0
         self._halo_brushes = (QBrush(), QBrush())
         self.halos = pg.ScatterPlotItem(pxMode=True, pen=None, antialias=True)
         self.halos.setZValue(1.5)  # above the edges, behind the nodes
@@ -199,6 +201,10 @@ class NudgeOverlay:
     def _draw_arrows(self, lay: nl.Layout, nudges: Nudges) -> None:
         last = len(lay.sizes) - 1
         bars = wish_bars(lay, nudges.wish(last), self._bound, self._px)
+        # Bars and triangles fit their rows, however small the view.
+        pitch_px = nl.column_shape(lay.sizes[last])[2] * self._px
+        self._set_bar_width(float(np.clip(round(0.36 * pitch_px), 2.0, BAR_PX)))
+        head_px = min(HEAD_PX, 0.8 * pitch_px)
         x, y = nl.pairs_xy(np.stack([bars.start, bars.y, bars.full, bars.y], axis=1))
         self.track.setData(x=x, y=y, connect="pairs")
         length_px = (bars.end - bars.start) * self._px
@@ -208,7 +214,7 @@ class NudgeOverlay:
             x, y = nl.pairs_xy(xy)
             item.setData(x=x, y=y, connect="pairs")
         # Triangles shrink with tiny wishes: a negligible wish shows (almost) nothing.
-        head = HEAD_PX * np.minimum(1.0, length_px / 8.0)
+        head = head_px * np.minimum(1.0, length_px / 8.0)
         shown = head >= 3.0
         positive, negative = self._brushes
         self.heads.setData(
@@ -227,12 +233,21 @@ class NudgeOverlay:
         )
         self._brushes = (QBrush(positive), QBrush(negative))
         self._halo_brushes = (QBrush(faded(positive)), QBrush(faded(negative)))
-        self.shafts[1].setPen(bar_pen(positive))
-        self.shafts[-1].setPen(bar_pen(negative))
         background, foreground = theme.plot_colours(dark)
-        self.track.setPen(bar_pen(theme.blend(foreground, background, 28)))
+        self._bar_colours = (positive, negative, theme.blend(foreground, background, 28))
+        self._bar_width = 0.0  # new pens on the next draw
         if self.nudges is not None:
             self._draw()
+
+    def _set_bar_width(self, width: float) -> None:
+        """Bar pens of this width (only when it changes)."""
+        if width == self._bar_width:
+            return
+        self._bar_width = width
+        positive, negative, track = self._bar_colours
+        self.shafts[1].setPen(bar_pen(positive, width))
+        self.shafts[-1].setPen(bar_pen(negative, width))
+        self.track.setPen(bar_pen(track, width))
 
 
 def target_reason(chosen: int | None, label: int | None) -> str:
