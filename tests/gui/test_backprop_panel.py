@@ -316,3 +316,17 @@ def test_dark_and_colour_blind_restyle(panel: BackpropPanel, state: AppState):
     positive_cb = theme.sign_colours(True)[0].lighter(140)
     assert panel.wish_plot.bars.opts["brushes"][0].rgb() == positive_cb.rgb()
     assert not panel.grab().isNull()
+
+
+def test_a_hidden_panel_waits_and_catches_up_when_shown(
+    panel: BackpropPanel, state: AppState, mnist: Dataset, qtbot
+):
+    panel.hide()
+    before = panel.nudges
+    state.set_input(mnist.test_x[2], int(mnist.test_y[2]))
+    assert panel.nudges is before  # no work while hidden (a tabbed-away dock)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.nudges is not before and panel.nudges.target == int(mnist.test_y[2])
+    expected = nudges(state.net, state.input, int(mnist.test_y[2]))
+    assert np.allclose(panel.wish_plot.heights(), expected.wish_out)

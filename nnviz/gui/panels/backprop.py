@@ -304,6 +304,7 @@ class BackpropPanel(QWidget):
             self.target_combo.setItemText(0, auto)
         set_text(self.summary, bt.summary_html(self.state, result))
         self.figures["wish"].set_caption(bt.wish_title(net.cost))
+        self._show_eta()
         self.wish_plot.set_values(result.wish(result.n_layers))
         self.wish_plot.set_note(bt.content_note(result, output_bound(net.cost)))
         self._show_neuron(result)
@@ -320,7 +321,7 @@ class BackpropPanel(QWidget):
 
     def _show_eta(self) -> None:
         eta, source = self.learning_rate()
-        self.eta_label.setText(f"η = {eta:g}")
+        set_text(self.eta_label, f"η = {eta:g}")
         self.eta_label.setToolTip(f"{source}; the step is plain SGD (no momentum)")
 
     def _show_step(self, undone: bool) -> None:
