@@ -26,20 +26,24 @@ from nnviz.core.network import Network
 from nnviz.gui import theme
 from nnviz.gui.controls import Actions, NetworkToolbar, RunToolbar
 from nnviz.gui.help import HelpDialog, about_text
+from nnviz.gui.panels.analysis import AnalysisPanel
+from nnviz.gui.panels.backprop import BackpropPanel
 from nnviz.gui.panels.canvas import CanvasPanel
 from nnviz.gui.panels.cost import CostPanel
+from nnviz.gui.panels.hidden import HiddenPanel
 from nnviz.gui.panels.network import NetworkPanel
+from nnviz.gui.panels.probes import ProbesPanel
+from nnviz.gui.panels.surface import SurfacePanel
 from nnviz.gui.panels.weights import WeightsPanel
 from nnviz.gui.session import Session
 from nnviz.gui.state import AppState
 from nnviz.gui.statusbar import TrainingStatus
+from nnviz.gui.surface_controller import SurfaceController
 
-PANELS = (
-    ("canvas", CanvasPanel, Qt.DockWidgetArea.LeftDockWidgetArea),
-    ("network", NetworkPanel, Qt.DockWidgetArea.RightDockWidgetArea),
-    ("weights", WeightsPanel, Qt.DockWidgetArea.LeftDockWidgetArea),
-    ("cost", CostPanel, Qt.DockWidgetArea.RightDockWidgetArea),
-)
+#: Bump when the set or arrangement of panels changes: a saved layout of
+#: another version is ignored (its docks would land in odd places).
+LAYOUT_VERSION = 2
+LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 
 
 class MainWindow(QMainWindow):
@@ -78,7 +82,7 @@ class MainWindow(QMainWindow):
         self.status = TrainingStatus(self.statusBar())
         self.session = Session(self, model_meta or {}, data_dir)
         self._make_menus()
-        self._default_state = self.saveState()
+        self._default_state = self.saveState(LAYOUT_VERSION)
         self._restore_settings()
         self._closed = False
         app = QApplication.instance()
@@ -87,33 +91,56 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ panels
     def _make_panels(self) -> None:
-        for name, cls, area in PANELS:
-            panel = cls(self.state, self)
-            dock = QDockWidget(cls.title, self)
-            dock.setObjectName(f"dock_{name}")
-            dock.setWidget(panel)
-            dock.setFeatures(
-                QDockWidget.DockWidgetFeature.DockWidgetMovable
-                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                | QDockWidget.DockWidgetFeature.DockWidgetClosable
-            )
-            self.addDockWidget(area, dock)
-            self.docks[name], self.panels[name] = dock, panel
-        self.splitDockWidget(self.docks["canvas"], self.docks["weights"], Qt.Orientation.Vertical)
-        self.splitDockWidget(self.docks["network"], self.docks["cost"], Qt.Orientation.Vertical)
-        self.resizeDocks(
-            [self.docks["canvas"], self.docks["network"]], [520, 760], Qt.Orientation.Horizontal
-        )
+        """Three columns: drawing | network and cost | loss surface; more in tabs."""
+        state = self.state
+        self.surface = SurfaceController(state, self)
+        network = NetworkPanel(state, self)
+        panels: list[tuple[str, QWidget, Qt.DockWidgetArea]] = [
+            ("canvas", CanvasPanel(state, self), LEFT),
+            ("weights", WeightsPanel(state, self), LEFT),
+            ("hidden", HiddenPanel(state, self), LEFT),
+            ("probes", ProbesPanel(state, self), LEFT),
+            ("network", network, RIGHT),
+            ("backprop", BackpropPanel(state, network, self, self._learning_rate), RIGHT),
+            ("cost", CostPanel(state, self), RIGHT),
+            ("analysis", AnalysisPanel(state, self), RIGHT),
+            ("surface", SurfacePanel(state, self.surface, self), RIGHT),
+        ]
+        for name, panel, area in panels:
+            self.add_panel(name, panel, area)
+        d = self.docks
+        self.splitDockWidget(d["canvas"], d["weights"], Qt.Orientation.Vertical)
+        self.splitDockWidget(d["network"], d["surface"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["network"], d["cost"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(d["weights"], d["hidden"])
+        self.tabifyDockWidget(d["hidden"], d["probes"])
+        self.tabifyDockWidget(d["network"], d["backprop"])
+        self.tabifyDockWidget(d["cost"], d["analysis"])
+        for front in ("weights", "network", "cost"):
+            d[front].raise_()
+        self.resizeDocks([d["canvas"], d["network"], d["surface"]], [450, 560, 480],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["canvas"], d["weights"]], [330, 470], Qt.Orientation.Vertical)
+        self.resizeDocks([d["network"], d["cost"]], [400, 400], Qt.Orientation.Vertical)
         # The central widget is unused: the panels share the whole window.
         placeholder = QWidget(self)
         placeholder.setMaximumSize(0, 0)
         self.setCentralWidget(placeholder)
+
+    def _learning_rate(self) -> float:
+        """The learning rate set in the toolbar (for the backprop panel's one step)."""
+        return float(self.run_bar.lr.value())
 
     def add_panel(self, name: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """Add another panel as a dock (used by later panels such as the loss surface)."""
         dock = QDockWidget(getattr(panel, "title", name), self)
         dock.setObjectName(f"dock_{name}")
         dock.setWidget(panel)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.addDockWidget(area, dock)
         self.docks[name], self.panels[name] = dock, panel
         return dock
@@ -207,7 +234,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
-        self.restoreState(self._default_state)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
 
     # ------------------------------------------------------------------ export
     def export_panel(self, name: str, path: str | Path) -> None:
@@ -261,10 +288,10 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1360, 860)
+            self.resize(1500, 940)
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)
         self.set_dark(_bool(self.settings.value("appearance/dark", False)))
         self.cb_action.setChecked(_bool(self.settings.value("appearance/colour_blind", False)))
         self.session.restore_settings(self.settings)
@@ -272,7 +299,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         """Write layout, sizes and last settings (QSettings)."""
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("appearance/dark", self.state.dark)
         self.settings.setValue("appearance/colour_blind", self.state.colour_blind)
         self.session.save_settings(self.settings)

@@ -92,6 +92,8 @@ class Session(QObject):
         win.network_bar.preset_chosen.connect(self.ask_preset)
         win.network_bar.epochs_changed.connect(lambda n: self.change_settings({"epochs": n}))
         win.canvas.data_needed.connect(lambda: self._with_data(win.canvas.random_test_digit))
+        win.panels["analysis"].evaluation_requested.connect(self.evaluate_now)
+        win.panels["backprop"].theta_change_requested.connect(self.apply_theta)
 
     def _show_controls(self) -> None:
         cfg = self.config
@@ -128,6 +130,18 @@ class Session(QObject):
         self._show_model_accuracy()
         if not quiet:
             self.window.statusBar().showMessage(f"New network: {net.describe()}", 5000)
+
+    @Slot()
+    def evaluate_now(self) -> None:
+        """Evaluate the test set now (for the analysis panel), loading MNIST if needed."""
+        self._with_data(self.worker.evaluate)
+
+    @Slot(object, str)
+    def apply_theta(self, theta: object, label: str) -> None:
+        """A single-example step (or its undo) from the backprop panel: pause, replace."""
+        self.worker.pause()
+        self.worker.set_theta(self.state.generation, theta, label)
+        self.state.set_theta(theta)  # type: ignore[arg-type]
 
     def ask_reset(self) -> None:
         """Reset after a confirmation (the current network is replaced)."""
@@ -484,8 +498,12 @@ class Session(QObject):
             settings.setValue("data/folder", str(self.data_dir))
 
     def shutdown(self) -> None:
-        """Stop the worker thread (idempotent)."""
+        """Stop the worker threads and the training process (idempotent)."""
         self.handle.shutdown()
+        self.window.surface.shutdown()
+        probes = self.window.panels.get("probes")
+        if probes is not None:
+            probes.wait_idle(1000)  # type: ignore[attr-defined]
 
 
 def _value(value: object) -> str:

@@ -102,6 +102,12 @@ class AppState(QObject):
         self.snapshot = snapshot
         self.snapshot_received.emit(snapshot)
 
+    def set_theta(self, theta: npt.ArrayLike) -> None:
+        """New parameters for the shown network (a single-example step, an undo)."""
+        self.net.theta = theta
+        self.params_changed.emit()
+        self._forward()
+
     # ------------------------------------------------------------------ input
     def set_input(self, image: npt.ArrayLike, label: int | None = None) -> None:
         """The network input (28x28 or 784 values in [0, 1]) and its true label."""

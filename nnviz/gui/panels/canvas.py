@@ -302,7 +302,7 @@ class CanvasPanel(QWidget):
     def _adopt_foreign_input(self) -> None:
         """Another part of the app set the input: show it on the canvas too."""
         self._own_input = self.state.input
-        self._source = "other"
+        self._source = "other" if self.state.input.any() else "empty"
         if self.state.input.size == FIELD_SIZE * FIELD_SIZE:
             self.canvas.set_image(self.state.input.reshape(FIELD_SIZE, FIELD_SIZE))
 
