@@ -11,6 +11,7 @@ draws.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ class ProjectedPath:
         self.costs: dict[int, float] = {}  # step -> true cost
         self._coords: dict[int, tuple[float, float, float]] = {}  # step -> (a, b, distance)
         self._explained = (math.nan, -math.inf)  # (estimate, when)
+        self._changed = -math.inf  # when a point was last recorded
 
     def __len__(self) -> int:
         return len(self.trajectory)
@@ -48,6 +50,7 @@ class ProjectedPath:
     def record(self, step: int, theta: Array) -> tuple[float, float] | None:
         """Keep a point; with a plane, return its coordinates ``(a, b)`` on it."""
         self.trajectory.record(step, theta)
+        self._changed = time.perf_counter()
         if self.plane is None:
             return None
         coords, distances = surface.project(self.plane, np.asarray(theta)[None, :])
@@ -65,6 +68,11 @@ class ProjectedPath:
             for s, c, d in zip(steps, coords, distances, strict=True)
         }
         self._explained = (math.nan, -math.inf)
+
+    def explained_outdated(self, now: float) -> bool:
+        """Whether points came after the last estimate of "explained now", which may be redone."""
+        when = self._explained[1]
+        return self.plane is not None and when < self._changed and now - when >= EXPLAINED_INTERVAL
 
     def next_cost(self) -> int | None:
         """Index of the point whose true cost to compute next (see :func:`next_cost_index`)."""

@@ -62,6 +62,7 @@ MIN_REFIT_GAP = 2.0  # seconds between automatic refits (at least twice the last
 COST_DUTY = 0.3  # share of the worker's time spent on true path costs while training runs
 IDLE_COST_DUTY = 0.8  # ... and once no point arrived for a second (paused, finished)
 FIT_POINTS = 300  # planes are fitted to at most this many evenly spaced path points
+EXPLAINED_DROP = 0.7  # refit (automatically) when the plane explains less than 70% of what it did
 RANDOM_SPAN = 1.0  # random planes span at least +-0.75 filter-normalised units (Li et al.)
 
 
@@ -170,6 +171,8 @@ class SurfaceWorker(QObject):
             elif self._fill_one_cost():
                 continue
             else:
+                if self._path is not None and self._path.explained_outdated(time.perf_counter()):
+                    self._path_dirty = True  # re-estimate it (and maybe refit) on the next turn
                 self._wake.wait(self._idle_seconds())
                 self._wake.clear()
 
@@ -345,8 +348,17 @@ class SurfaceWorker(QObject):
         if not force and now - self._last_path < PATH_INTERVAL:
             return
         self._last_path, self._path_dirty = now, False
-        if self.paths.put(path.view(self._generation, self._fit, now)):
+        view = path.view(self._generation, self._fit, now)
+        if self.paths.put(view):
             self.path_ready.emit()
+        plane = path.plane
+        if (
+            self._settings.auto_refit
+            and plane is not None
+            and plane.kind != "random"  # a random plane never explains the path
+            and view.explained < EXPLAINED_DROP * plane.explained
+        ):
+            self._want_refit(auto=True)  # the path has turned away from the plane
 
     def _fill_one_cost(self) -> bool:
         """Compute one missing true path cost, keeping to the duty cycle."""

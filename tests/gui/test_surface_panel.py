@@ -267,7 +267,7 @@ def test_controls_configure_the_controller(qtbot, panel, controller):
     qtbot.keyClick(panel.resolution_box, Qt.Key.Key_Up)
     assert controller.settings.resolution == 31
     qtbot.keyClick(panel.subset_box, Qt.Key.Key_Down)
-    assert controller.settings.subset == 60_000
+    assert controller.settings.subset == 10_000
     qtbot.mouseClick(panel.auto_box, Qt.MouseButton.LeftButton)
     assert controller.settings.auto_refit is False
     # settings chosen elsewhere show in the controls
@@ -290,6 +290,23 @@ def test_hints_instead_of_an_empty_map(qtbot, panel, controller, state, mnist_da
     state.set_network(Network((784, 32, 10)))  # another architecture: the old map goes
     assert panel.showing_hint() and len(panel.map.path_data()) == 0
     assert "Train to draw a path" in panel.hint.text()
+
+
+def test_wide_docks_put_the_figures_beside_the_map(qtbot, panel, controller, state):
+    publish(controller, make_grid(state), make_path(state, explained=0.02))  # with a warning
+    panel.resize(900, 330)
+    qtbot.waitUntil(lambda: panel.chart.x() > panel.map.x() + panel.map.width() - 5)
+    assert panel.map.height() > 200 and panel.chart.y() < panel.map.height() / 2 + 40
+    qtbot.waitUntil(
+        lambda: panel.honesty.height() >= panel.honesty.heightForWidth(panel.honesty.width())
+    )
+    panel.resize(460, 720)
+    qtbot.waitUntil(lambda: panel.chart.y() > panel.map.y() + panel.map.height())
+    assert panel.map.width() > 400 and panel.map.height() > 250
+    # the honesty text always gets the lines it needs at its width (it wraps less when wider)
+    qtbot.waitUntil(
+        lambda: panel.honesty.height() == panel.honesty.heightForWidth(panel.honesty.width())
+    )
 
 
 def test_dark_palette(qtbot, panel, controller, state):

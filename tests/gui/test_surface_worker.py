@@ -22,6 +22,7 @@ from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 from nnviz.gui.surface_path import next_cost_index, spread
 from nnviz.gui.surface_types import SurfaceGrid, SurfaceSettings
+from nnviz.gui.surface_worker import MIN_REFIT_GAP
 
 SMALL = SurfaceSettings(resolution=11, subset=1_000)
 
@@ -85,11 +86,11 @@ class Run:
 
 
 def settle(run: Run) -> SurfaceGrid:
-    """Wait until no grid was computed for a second (early paths refit by themselves)."""
+    """Wait until no automatic refit is due (early paths refit by themselves)."""
     count = -1
     while count != len(run.grids):
         count = len(run.grids)
-        run.qtbot.wait(1_000)
+        run.qtbot.wait(int(1000 * MIN_REFIT_GAP) + 500)
         run.qtbot.waitUntil(lambda: run.controller.rows == (0, 0), timeout=20_000)
     assert run.controller.grid is not None
     return run.controller.grid
@@ -273,6 +274,31 @@ def test_an_epoch_end_refits_automatically(run: Run) -> None:
     run.qtbot.wait(2_200)  # past the gap between automatic refits
     run.feed(1, steps=1, epoch=True)
     assert run.wait_grid(after=first.fit, timeout=10_000).fit > first.fit
+
+
+def test_a_path_turning_away_from_the_plane_refits_it(run: Run) -> None:
+    run.controller.configure(SMALL)
+    run.state.set_dataset(run.data)
+    rng = np.random.default_rng(0)
+    e1, e2, e3 = np.linalg.qr(rng.standard_normal((run.net.n_params, 3)))[0].T  # orthonormal
+    origin = run.net.theta.astype(np.float64)
+
+    def point(step: int, theta: np.ndarray) -> None:
+        net = run.net
+        snapshot = Snapshot(run.state.generation, net.sizes, net.activation, net.cost,
+                            theta.astype(np.float32), step=step)  # fmt: skip
+        run.state.apply_snapshot(snapshot)
+        run.qtbot.wait(30)
+
+    for k in range(1, 8):  # along e1, wobbling along e2: a plane explains it all
+        point(k, origin + 0.5 * k * e1 + 0.05 * (-1) ** k * e2)
+    first = settle(run)
+    assert first.explained > 0.99
+    for j in range(1, 8):  # then straight along e3, out of the plane but not out of the grid
+        point(7 + j, origin + 3.5 * e1 + 0.6 * j * e3)
+    grid = run.wait_grid(after=first.fit, timeout=15_000)
+    path = run.controller.path
+    assert path is not None and path.fit == grid.fit and grid.explained > 0.9
 
 
 def test_no_surface_without_data_and_a_clear_failure(run: Run) -> None:

@@ -21,21 +21,20 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtCore import QRect, Qt, QTimer, Slot
+from PySide6.QtGui import QResizeEvent, QTextDocumentFragment
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from nnviz.gui.panels.surface_controls import SurfaceToolbar
 from nnviz.gui.panels.surface_grid import bilinear
 from nnviz.gui.panels.surface_honesty import (
     ComparisonChart,
@@ -47,16 +46,9 @@ from nnviz.gui.panels.surface_honesty import (
 from nnviz.gui.panels.surface_plot import SurfaceMap, nearest_node
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
-from nnviz.gui.surface_types import PLANE_NAMES, PLANES, PathView, SurfaceGrid, SurfaceSettings
+from nnviz.gui.surface_types import PathView, SurfaceGrid, SurfaceSettings
 
-RESOLUTIONS = (21, 31, 41, 61)
-SUBSETS = (1_000, 5_000, 10_000, 60_000)
-SHORT_PLANE_NAMES = {
-    "pca": "PCA of the path",
-    "random": "random directions",
-    "start_to_now": "start to now",
-}
-HONESTY_LINES = 5  # three figures and a warning, wrapped in a narrow dock
+SIDE_BY_SIDE = 1.3  # wider than this times the height: the figures go beside the map
 HOVER_HINT = "hover the map to read the cost at a grid point"
 
 
@@ -90,7 +82,7 @@ class SurfacePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
-        layout.addLayout(self._toolbar)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self._stack, 1)
         controller.grid_changed.connect(self.show_grid)
         controller.path_changed.connect(self.show_path)
@@ -106,50 +98,28 @@ class SurfacePanel(QWidget):
 
     # ------------------------------------------------------------------ building
     def _build_toolbar(self) -> None:
-        self.plane_box = _combo([(SHORT_PLANE_NAMES[k], k) for k in PLANES])
-        self.plane_box.setToolTip(
-            "The plane through parameter space:\n"
-            + "\n".join(f"• {PLANE_NAMES[k]}" for k in PLANES)
+        self.toolbar = SurfaceToolbar()
+        bar = self.toolbar
+        self.plane_box, self.resolution_box, self.subset_box = (
+            bar.plane_box,
+            bar.resolution_box,
+            bar.subset_box,
         )
-        self.resolution_box = _combo([(f"{n} \N{MULTIPLICATION SIGN} {n}", n) for n in RESOLUTIONS])
-        self.resolution_box.setToolTip("Grid points per side (more: finer, slower)")
-        self.subset_box = _combo([(f"{n // 1000}k images", n) for n in SUBSETS])
-        self.subset_box.setToolTip(
-            "Training images the cost is averaged over (more: exact, slower)"
-        )
-        self.auto_box = QCheckBox("auto")
-        self.auto_box.setToolTip("Refit the plane every epoch and when the path leaves the grid")
-        self.log_box = QCheckBox("log")
-        self.log_box.setToolTip("Colour the cost on a logarithmic scale (the valley floor shows)")
-        self.refit_button = QPushButton("Refit")
-        self.refit_button.setToolTip("Fit the plane to the path so far and compute the surface now")
-        self._sync_controls(self.controller.settings)
-        self.plane_box.activated.connect(
-            lambda _i: self._configure(plane=self.plane_box.currentData())
-        )
-        self.resolution_box.activated.connect(
-            lambda _i: self._configure(resolution=self.resolution_box.currentData())
-        )
-        self.subset_box.activated.connect(
-            lambda _i: self._configure(subset=self.subset_box.currentData())
-        )
+        self.auto_box, self.log_box, self.refit_button = bar.auto_box, bar.log_box, bar.refit_button
+        bar.show_settings(self.controller.settings)
+        for box, name in ((self.plane_box, "plane"), (self.resolution_box, "resolution"),
+                          (self.subset_box, "subset")):  # fmt: skip
+            box.activated.connect(lambda _i, b=box, n=name: self._configure(**{n: b.currentData()}))
         self.auto_box.toggled.connect(lambda on: self._configure(refit=False, auto_refit=on))
         self.log_box.toggled.connect(self.set_log_scale)
         self.refit_button.clicked.connect(self.controller.refit)
-        self._toolbar = QHBoxLayout()
-        self._toolbar.setSpacing(4)
-        for widget in (self.plane_box, self.resolution_box, self.subset_box):
-            self._toolbar.addWidget(widget)
-        self._toolbar.addWidget(self.auto_box)
-        self._toolbar.addWidget(self.log_box)
-        self._toolbar.addStretch(1)
-        self._toolbar.addWidget(self.refit_button)
 
     def _build_content(self) -> None:
         self.map = SurfaceMap()
+        self.map.setMinimumSize(200, 120)
         self.map.hovered.connect(self._hovered)
         self.chart = ComparisonChart()
-        self.chart.setMinimumHeight(80)
+        self.chart.setMinimumHeight(70)
         self.readout = _line_label(HOVER_HINT)
         self.progress_bar = QProgressBar()
         self.progress_bar.setFixedWidth(200)
@@ -160,10 +130,9 @@ class SurfacePanel(QWidget):
         self.honesty.setTextFormat(Qt.TextFormat.RichText)
         self.honesty.setWordWrap(True)
         self.honesty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        # a fixed height, no height-for-width: a new text (up to 20 a second) never
-        # re-lays out the panel, which would resize and repaint both plots
+        # a fixed height, set when the width or the number of lines changes: a new text
+        # (up to 20 a second) must not re-lay out the panel, resizing both plots
         self.honesty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.honesty.setFixedHeight(self.honesty.fontMetrics().lineSpacing() * HONESTY_LINES + 2)
         self.honesty.setToolTip(
             "The path lives in thousands of dimensions; the map is one plane through them.\n"
             "Where the path leaves the plane, the colour under it is not the cost it met."
@@ -171,14 +140,18 @@ class SurfacePanel(QWidget):
         readout_row = QHBoxLayout()
         readout_row.addWidget(self.readout, 1)
         readout_row.addWidget(self.progress_bar)
+        map_column, info_column = QVBoxLayout(), QVBoxLayout()
+        map_column.addWidget(self.map, 1)
+        map_column.addLayout(readout_row)
+        info_column.addWidget(self.honesty)
+        info_column.addWidget(self.chart, 1)
+        for column in (map_column, info_column):
+            column.setSpacing(2)
         content = QWidget()
-        column = QVBoxLayout(content)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addWidget(self.map, 5)
-        column.addLayout(readout_row)
-        column.addWidget(self.honesty)
-        column.addWidget(self.chart, 2)
+        self._columns = QBoxLayout(QBoxLayout.Direction.TopToBottom, content)
+        self._columns.setContentsMargins(0, 0, 0, 0)
+        self._columns.addLayout(map_column, 3)
+        self._columns.addLayout(info_column, 2)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -190,22 +163,31 @@ class SurfacePanel(QWidget):
         self._stack.addWidget(content)
         self._stack.addWidget(self.hint)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Map and figures side by side in a wide dock, stacked in a tall one."""
+        super().resizeEvent(event)
+        self.toolbar.set_compact(self.width() < self.toolbar.one_row_width + 8)
+        wide = self.width() > SIDE_BY_SIDE * self.height()
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self._columns.direction() != direction:
+            self._columns.setDirection(direction)
+        QTimer.singleShot(0, self, self._fit_honesty)  # once the label has its new width
+
+    def _fit_honesty(self) -> None:
+        """Give the honesty text the height its lines need at the label's width."""
+        plain = self.honesty_text()
+        width = max(self.honesty.width(), 50)
+        box = self.honesty.fontMetrics().boundingRect(
+            QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, plain
+        )
+        needed = box.height() + 2
+        if needed != self.honesty.height():
+            self.honesty.setFixedHeight(needed)
+
     # ------------------------------------------------------------------ settings
     @Slot(object)
     def _sync_controls(self, settings: SurfaceSettings) -> None:
-        for box, value in (
-            (self.plane_box, settings.plane),
-            (self.resolution_box, settings.resolution),
-            (self.subset_box, settings.subset),
-        ):
-            index = box.findData(value)
-            if index < 0:  # a value set elsewhere: offer it too
-                box.addItem(str(value), value)
-                index = box.count() - 1
-            box.setCurrentIndex(index)
-        self.auto_box.blockSignals(True)  # not a user's choice: nothing to configure
-        self.auto_box.setChecked(settings.auto_refit)
-        self.auto_box.blockSignals(False)
+        self.toolbar.show_settings(settings)
 
     def _configure(self, refit: bool = True, **changes: Any) -> None:
         settings = dataclasses.replace(self.controller.settings, **changes)
@@ -254,9 +236,10 @@ class SurfacePanel(QWidget):
         self.chart.set_data(path.steps, path.true_costs, self.surface_costs)
         gap = gap_text(path.true_costs, self.surface_costs)
         text = honesty_html(grid, path, gap, self.state.dark)
-        if text != self._honesty_html:  # a new text costs a re-layout of the label
+        if text != self._honesty_html:
             self._honesty_html = text
             self.honesty.setText(text)
+            self._fit_honesty()
 
     @Slot(int, int)
     def _progress_changed(self, done: int, rows: int) -> None:
@@ -344,14 +327,6 @@ class SurfacePanel(QWidget):
         self._honesty_html = ""
         if self._shown_path is not None:
             self.show_path(self._shown_path)
-
-
-def _combo(items: list[tuple[str, object]]) -> QComboBox:
-    box = QComboBox()
-    for text, value in items:
-        box.addItem(text, value)
-    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-    return box
 
 
 def _line_label(text: str) -> QLabel:

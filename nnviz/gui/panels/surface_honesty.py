@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
 
 from nnviz.gui import theme
@@ -155,6 +155,10 @@ class ComparisonChart(pg.PlotWidget):
         self.log = False
         self._dots: tuple[Array, Array] | None = None
         self._extent: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+    def sizeHint(self) -> QSize:
+        """A fixed wish (a graphics view's own hint follows its current size)."""
+        return QSize(420, 130)
 
     def set_data(self, steps: Array, true_costs: Array, surface_costs: Array) -> None:
         """Draw both series (NaN where unknown or off the grid).

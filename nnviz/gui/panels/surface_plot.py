@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsRectItem
 
@@ -111,6 +111,11 @@ class SurfaceMap(pg.PlotWidget):
             plot.addItem(item, ignoreBounds=True)
         self.path_coords = np.zeros((0, 2))
         self.set_path(self.path_coords)
+
+    def sizeHint(self) -> QSize:
+        """A fixed wish: a graphics view's own hint follows its current size, which
+        would let a layout that once made it small keep it small."""
+        return QSize(420, 320)
 
     # ------------------------------------------------------------------ data
     def set_grid(self, grid: SurfaceGrid | None, log: bool) -> None:
