@@ -34,6 +34,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from nnviz.core import surface
 from nnviz.core.errors import Cancelled, NnvizError
 from nnviz.core.network import Network
+from nnviz.gui.surface_compute import ComputeProcess
 from nnviz.gui.surface_path import ProjectedPath, spread
 from nnviz.gui.surface_types import (
     PLANE_NAMES,
@@ -101,9 +102,9 @@ class SurfaceWorker(QObject):
         self._generation = -1
         self._net: Network | None = None
         self._path: ProjectedPath | None = None
-        self._x: Array | None = None
-        self._y: Array | None = None
         self._train: tuple[Array, Array] | None = None
+        self._subset: tuple[int, int, int] | None = None  # (id of the images, size, seed) sent
+        self._engine = ComputeProcess()  # grids and path costs run in a child process
         self._fit = 0
         self._range: tuple[float, float, float, float] | None = None
         self._refit_due: float | None = None  # perf_counter time of the next refit
@@ -160,6 +161,12 @@ class SurfaceWorker(QObject):
     @Slot()
     def run(self) -> None:
         """The worker loop."""
+        try:
+            self._loop()
+        finally:
+            self._engine.close()
+
+    def _loop(self) -> None:
         while not self._stop.is_set():
             self._drain()
             if self._stop.is_set():
@@ -231,8 +238,12 @@ class SurfaceWorker(QObject):
             return
         x, y = self._train
         size = min(self._settings.subset, len(x))
+        key = (id(x), size, self._settings.seed)
+        if key == self._subset:
+            return
         idx = surface.evaluation_subset(len(x), size, self._settings.seed)
-        self._x, self._y = np.ascontiguousarray(x[idx]), np.ascontiguousarray(y[idx])
+        self._engine.set_data(np.ascontiguousarray(x[idx]), np.ascontiguousarray(y[idx]))
+        self._subset = key
         if self._path is not None:
             self._path.costs.clear()
         self._path_dirty = True
@@ -257,7 +268,7 @@ class SurfaceWorker(QObject):
         return (
             self._path is not None
             and len(self._path) >= needed
-            and self._x is not None
+            and self._subset is not None
             and self._net is not None
         )
 
@@ -295,8 +306,7 @@ class SurfaceWorker(QObject):
             self._last_fit_seconds = self._last_fit_end - start
 
     def _compute_grid(self, start: float) -> None:
-        assert self._net is not None and self._x is not None and self._y is not None
-        assert self._path is not None
+        assert self._net is not None and self._path is not None and self._subset is not None
         generation, cancels, n = self._generation, self._cancels, self._settings.resolution
         self.progress.emit(0, n)
         plane = self._make_plane()
@@ -307,8 +317,8 @@ class SurfaceWorker(QObject):
         a0, a1, b0, b1 = surface.fit_range(coords, min_span=span)
         a, b = np.linspace(a0, a1, n), np.linspace(b0, b1, n)
         stop = _Interrupt(self, generation, cancels)
-        costs = surface.cost_grid(
-            self._net, plane, self._x, self._y, a, b, stop=stop, progress=self._grid_progress
+        costs = self._engine.grid(
+            _spec(self._net), plane, a, b, stop, self._stop, self._grid_progress, self._drain_points
         )
         self._path.set_plane(plane, steps, coords, distances)
         self._range = (a0, a1, b0, b1)
@@ -316,7 +326,7 @@ class SurfaceWorker(QObject):
         seconds = time.perf_counter() - start
         grid = SurfaceGrid(
             generation, self._fit, plane.kind, plane.label1, plane.label2, a, b, costs,
-            plane.explained, len(self._x), seconds, self._net.cost, plane,
+            plane.explained, self._subset[1], seconds, self._net.cost, plane,
         )  # fmt: skip
         if self.grids.put(grid):
             self.grid_ready.emit()
@@ -363,7 +373,7 @@ class SurfaceWorker(QObject):
     def _fill_one_cost(self) -> bool:
         """Compute one missing true path cost, keeping to the duty cycle."""
         path, net = self._path, self._net
-        if path is None or net is None or self._x is None or self._y is None:
+        if path is None or net is None or self._subset is None:
             return False
         if self._cost_debt > time.perf_counter():
             return False
@@ -372,15 +382,25 @@ class SurfaceWorker(QObject):
             return False
         start = time.perf_counter()
         trajectory = path.trajectory
-        theta = trajectory.thetas[i : i + 1]
-        path.costs[int(trajectory.steps[i])] = float(
-            surface.path_costs(net, theta, self._x, self._y)[0]
-        )
+        step, theta = int(trajectory.steps[i]), trajectory.thetas[i : i + 1]
+        stop = _Interrupt(self, self._generation, self._cancels)
+        try:
+            cost = self._engine.path_costs(_spec(net), theta, stop, self._stop, self._drain_points)
+        except NnvizError as exc:  # Cancelled, or the process died (it restarts)
+            if not isinstance(exc, Cancelled):
+                self.failed.emit(str(exc))
+            return False
+        path.costs[step] = float(cost[0])
         now = time.perf_counter()
         duty = COST_DUTY if now - self._last_point < 1.0 else IDLE_COST_DUTY
         self._cost_debt = now + (now - start) * (1 - duty) / duty
         self._path_dirty = True
         return True
+
+
+def _spec(net: Network) -> tuple[tuple[int, ...], str, str]:
+    """What the surface process needs to build the network: sizes, activation, cost."""
+    return tuple(net.sizes), net.activation, net.cost
 
 
 def _min_span(coords: Array) -> float:

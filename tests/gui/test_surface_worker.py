@@ -14,11 +14,13 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 from nnviz.core import surface
 from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.errors import Cancelled
 from nnviz.core.network import Network
 from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
 from nnviz.gui.snapshot import EpochResult, Snapshot
 from nnviz.gui.state import AppState
+from nnviz.gui.surface_compute import ComputeProcess
 from nnviz.gui.surface_controller import SurfaceController
 from nnviz.gui.surface_path import next_cost_index, spread
 from nnviz.gui.surface_types import SurfaceGrid, SurfaceSettings
@@ -338,3 +340,53 @@ def test_planes_are_fitted_to_evenly_spread_points() -> None:
     assert np.ptp(np.diff(picked[:, 0])) <= 1
     assert spread(path[:5], 300) is not None and len(spread(path[:5], 300)) == 5
     assert math.isclose(float(picked[150, 0]), 150 * 999 / 299, abs_tol=1)
+
+
+# ------------------------------------------------------------------ the surface process
+class Flag:
+    """A stop flag set from the test."""
+
+    def __init__(self) -> None:
+        self.value = False
+
+    def is_set(self) -> bool:
+        return self.value
+
+
+def test_the_surface_process_computes_cancels_and_restarts(data: Dataset) -> None:
+    x, y = data.train_x[:300], data.train_y[:300]
+    net = MODERN.network()
+    thetas = np.stack([net.theta, net.theta * 0.9, net.theta * 1.1])
+    plane = surface.pca_plane(thetas)
+    a = b = np.linspace(-0.5, 0.5, 7)
+    spec = (net.sizes, net.activation, net.cost)
+    engine = ComputeProcess()
+    try:
+        engine.set_data(x, y)
+        rows: list[tuple[int, int]] = []
+        grid = engine.grid(spec, plane, a, b, Flag(), Flag(), lambda d, r: rows.append((d, r)))
+        np.testing.assert_array_equal(grid, surface.cost_grid(net, plane, x, y, a, b))
+        assert rows == [(i, 7) for i in range(1, 8)]
+        costs = engine.path_costs(spec, thetas, Flag(), Flag())
+        np.testing.assert_array_equal(costs, surface.path_costs(net, thetas, x, y))
+        stop = Flag()
+
+        def stop_after_two(done: int, _rows: int) -> None:
+            stop.value = done >= 2
+
+        big = np.linspace(-0.5, 0.5, 61)
+        with pytest.raises(Cancelled):
+            engine.grid(spec, plane, big, big, stop, Flag(), stop_after_two)
+        quit_now = Flag()
+        quit_now.value = True
+        start = time.perf_counter()
+        with pytest.raises(Cancelled):
+            engine.grid(spec, plane, big, big, Flag(), quit_now, lambda d, r: None)
+        assert time.perf_counter() - start < 0.2
+        engine._process.kill()  # a crash: the next call restarts it with the same images
+        engine._process.join()
+        again = engine.path_costs(spec, thetas, Flag(), Flag())
+        np.testing.assert_array_equal(again, costs)
+    finally:
+        engine.close()
+    assert engine._process is None
