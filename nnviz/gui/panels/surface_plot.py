@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsRectItem
 
 from nnviz.gui import theme
@@ -37,6 +37,7 @@ Array = npt.NDArray[Any]
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
+NARROW = 330  # pixels: a map narrower than this hides the colour bar's title
 SHORT_AXIS_NAMES = {"main sideways direction": "sideways"}
 COLOUR_MAP = "viridis"  # perceptually uniform, readable in grey and with colour-vision deficiencies
 PATH_PIECES = 8  # colour steps from the old to the new end of the path
@@ -64,6 +65,8 @@ class SurfaceMap(pg.PlotWidget):
         self.levels = (0.0, 1.0)
         self.contour_values = np.zeros(0)
         self._view = QRectF(0.0, 0.0, 1.0, 1.0)  # the range shown: the grid, or more
+        self._narrow = False
+        self._anchors: dict[int, tuple[float, float]] = {}
         plot = self.plot_item = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -71,6 +74,7 @@ class SurfaceMap(pg.PlotWidget):
         plot.setContentsMargins(2, 6, 2, 2)
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)
+            plot.getAxis(name).setTickDensity(0.7)  # tick labels of a narrow map stay apart
         self.image = pg.ImageItem(axisOrder="row-major")
         self.contours = pg.PlotCurveItem(connect="pairs", antialias=True)
         self.contours.setZValue(2)
@@ -111,6 +115,14 @@ class SurfaceMap(pg.PlotWidget):
             plot.addItem(item, ignoreBounds=True)
         self.path_coords = np.zeros((0, 2))
         self.set_path(self.path_coords)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A narrow map drops the colour bar's title (the readout says what is shown)."""
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW
+        if hasattr(self, "colour_bar") and narrow != self._narrow:  # (not while being built)
+            self._narrow = narrow
+            self.colour_bar.getAxis("left").showLabel(not narrow)
 
     def sizeHint(self) -> QSize:
         """A fixed wish: a graphics view's own hint follows its current size, which
@@ -176,8 +188,21 @@ class SurfaceMap(pg.PlotWidget):
         for label, item in ((self.start_label, self.start), (self.now_label, self.current)):
             label.setVisible(n > 1)
             label.setPos(item.pos())
+            self._place_label(label, item.pos())
         if n:
             self._keep_in_view(pts[-1])
+
+    def _place_label(self, label: pg.TextItem, pos: QPointF) -> None:
+        """Put a label on the side of its marker that has room (inside the map)."""
+        (x0, x1), (y0, y1) = self.plot_item.vb.viewRange()
+        fx, fy = (pos.x() - x0) / (x1 - x0 or 1), (pos.y() - y0) / (y1 - y0 or 1)
+        if label is self.start_label:  # above the marker, below it near the top
+            anchor = (0.5, -0.45) if fy > 0.8 else (0.5, 1.45)
+        else:  # right of and below the marker, or left / above near those edges
+            anchor = (1.25 if fx > 0.7 else -0.25, 1.2 if fy < 0.2 else -0.2)
+        if self._anchors.get(id(label)) != anchor:
+            self._anchors[id(label)] = anchor
+            label.setAnchor(anchor)
 
     def _keep_in_view(self, point: Array) -> None:
         """Widen the view when the path leaves the grid (the plain background is "not computed").
