@@ -232,10 +232,17 @@ def test_log_colours(qtbot, panel, controller, state):
     assert "(log)" in panel.map.colour_bar.getAxis("left").labelText
     chart_ticks = panel.chart.plot_item.getAxis("left")._tickLevels[0]
     assert all(pos == pytest.approx(math.log10(float(text))) for pos, text in chart_ticks)
-    assert panel.chart.plot_item.vb.state["logMode"][1]
+    path = controller.path
+    assert path is not None
+    _true_x, true_y, _surface_x, surface_y = panel.chart.data()  # log10 of the costs, as drawn
+    np.testing.assert_allclose(true_y, np.log10(path.true_costs))
+    np.testing.assert_allclose(surface_y, np.log10(panel.surface_costs))
+    (_x0, _x1), (y0, y1) = panel.chart.plot_item.vb.viewRange()
+    assert y0 <= np.nanmin(true_y) and np.nanmax(true_y) <= y1
     np.testing.assert_allclose(panel.map.contour_values, low + (high - low) * np.arange(1, 10) / 10)
     qtbot.mouseClick(panel.log_box, Qt.MouseButton.LeftButton)
     np.testing.assert_array_equal(panel.map.image.image, grid.costs)
+    np.testing.assert_array_equal(panel.chart.data()[1], path.true_costs)
     assert "log" not in panel.map.colour_bar.getAxis("left").labelText
 
 

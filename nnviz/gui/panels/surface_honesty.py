@@ -158,15 +158,19 @@ class ComparisonChart(pg.PlotWidget):
 
     def sizeHint(self) -> QSize:
         """A fixed wish (a graphics view's own hint follows its current size)."""
-        return QSize(420, 130)
+        return QSize(420, 100)
 
     def set_data(self, steps: Array, true_costs: Array, surface_costs: Array) -> None:
         """Draw both series (NaN where unknown or off the grid).
 
         The lines get about a point per pixel; the dots mark every point
-        whose true cost is known (redrawn only when that changes).
+        whose true cost is known (redrawn only when that changes). On a log
+        axis the items hold log10 of the costs (pyqtgraph's log mode only
+        transforms ``PlotDataItem``s).
         """
         x = np.asarray(steps, dtype=np.float64)
+        raw = np.concatenate([true_costs, surface_costs])
+        true_costs, surface_costs = self._shown(true_costs), self._shown(surface_costs)
         every = max(1, math.ceil(len(x) / max(self.plot_item.vb.width(), 100)))
         thin = np.unique(np.append(np.arange(0, len(x), every), len(x) - 1)) if len(x) else x[:0]
         thin = thin.astype(int)
@@ -179,10 +183,17 @@ class ComparisonChart(pg.PlotWidget):
         ):
             self._dots = dots
             self.true_dots.setData(*dots)
-        self._fit_view(x, np.concatenate([true_costs, surface_costs]))
+        self._fit_view(x, raw)
+
+    def _shown(self, costs: Array) -> Array:
+        """Costs in the axis' units: themselves, or log10 (NaN for none > 0)."""
+        if not self.log:
+            return costs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(costs > 0, np.log10(costs), np.nan)
 
     def data(self) -> tuple[Array, Array, Array, Array]:
-        """``(true x, true cost, surface x, surface cost)`` as drawn (thinned lines)."""
+        """``(true x, true cost, surface x, surface cost)`` as drawn (log10 on a log axis)."""
         tx, ty = self.true_line.getData()
         sx, sy = self.surface_line.getData()
         empty = np.zeros(0)
@@ -191,9 +202,7 @@ class ComparisonChart(pg.PlotWidget):
     def set_log(self, log: bool) -> None:
         """A logarithmic cost axis (as the map's colours)."""
         self.log = log
-        self.plot_item.setLogMode(x=False, y=log)
-        self.plot_item.disableAutoRange()
-        self._extent = None
+        self._extent = self._dots = None
 
     def _fit_view(self, steps: Array, costs: Array) -> None:
         """Both axes grow in nice jumps, so the axes re-tick rarely."""
@@ -220,7 +229,7 @@ class ComparisonChart(pg.PlotWidget):
         self.true_dots.setBrush(pg.mkBrush(true))
         self.surface_line.setPen(pg.mkPen(surface, width=2, style=Qt.PenStyle.DashLine))
         plate = QColor(background)
-        plate.setAlpha(215)  # readable over the lines it may cross
+        plate.setAlpha(235)  # readable over the lines it may cross
         self.legend.setBrush(pg.mkBrush(plate))
         self.legend.setLabelTextColor(foreground)
         for sample, label in self.legend.items:  # labels keep the colour they were made with

@@ -37,7 +37,7 @@ Array = npt.NDArray[Any]
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
-NARROW = 330  # pixels: a map narrower than this hides the colour bar's title
+NARROW, SHORT = 330, 230  # pixels: a smaller map hides the colour bar's title
 SHORT_AXIS_NAMES = {"main sideways direction": "sideways"}
 COLOUR_MAP = "viridis"  # perceptually uniform, readable in grey and with colour-vision deficiencies
 PATH_PIECES = 8  # colour steps from the old to the new end of the path
@@ -117,9 +117,9 @@ class SurfaceMap(pg.PlotWidget):
         self.set_path(self.path_coords)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """A narrow map drops the colour bar's title (the readout says what is shown)."""
+        """A small map drops the colour bar's title (the readout says what is shown)."""
         super().resizeEvent(event)
-        narrow = self.width() < NARROW
+        narrow = self.width() < NARROW or self.height() < SHORT
         if hasattr(self, "colour_bar") and narrow != self._narrow:  # (not while being built)
             self._narrow = narrow
             self.colour_bar.getAxis("left").showLabel(not narrow)
@@ -127,7 +127,7 @@ class SurfaceMap(pg.PlotWidget):
     def sizeHint(self) -> QSize:
         """A fixed wish: a graphics view's own hint follows its current size, which
         would let a layout that once made it small keep it small."""
-        return QSize(420, 320)
+        return QSize(420, 300)
 
     # ------------------------------------------------------------------ data
     def set_grid(self, grid: SurfaceGrid | None, log: bool) -> None:
@@ -158,7 +158,9 @@ class SurfaceMap(pg.PlotWidget):
         )
         self.colour_bar.axis.setTicks([log_ticks(low, high)] if self.log else None)
         name = _cost_words(self.grid.cost_name if self.grid else "")
-        self.colour_bar.getAxis("left").setLabel(f"{name} (log)" if self.log else name)
+        title = self.colour_bar.getAxis("left")
+        title.setLabel(f"{name} (log)" if self.log else name)
+        title.showLabel(not self._narrow)  # setLabel showed it
 
     def _label_axes(self, grid: SurfaceGrid) -> None:
         self.plot_item.setLabel("bottom", axis_name(grid.label1))
