@@ -82,8 +82,10 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
     """Run the measurements; returns a JSON-ready dictionary."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from nnviz.gui.app import create_app
+    from nnviz.gui.app import create_app, limit_blas_threads
     from nnviz.gui.mainwindow import MainWindow
+
+    limit_blas_threads()
 
     app = create_app()
     seconds = 3.0 if quick else 8.0

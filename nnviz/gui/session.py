@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 #: While a stroke is drawn, snapshots are shown at most every this many seconds.
 DRAWING_SNAPSHOT_GAP = 0.25
 DRAWING_DEFER_MS = 50
+#: Share of the GUI thread's time that showing snapshots may take; the rest
+#: stays free for input and other events (a slow machine shows fewer frames).
+FRAME_DUTY = 0.6
 COST_NAMES = {"quadratic": "quadratic", "cross_entropy": "cross-entropy"}
 
 
@@ -54,6 +57,8 @@ class Session(QObject):
         self.trained_here = False
         self.generation = 0
         self._last_taken = 0.0
+        self._frame_cost = 0.0  # seconds of GUI work per snapshot shown, smoothed
+        self._retry_pending = False
         self.last_evaluation: EpochResult | None = None
         self.message_box: QMessageBox | None = None
         self.data_dialog: DataDialog | None = None
@@ -201,12 +206,19 @@ class Session(QObject):
     # ------------------------------------------------------------------ worker signals
     @Slot()
     def _take_snapshot(self) -> None:
+        now = time.perf_counter()
         if self.window.canvas.canvas.is_drawing() and self._drawn_recently():
             # The person is drawing: their strokes come first. The snapshot
             # waits in the box (newer ones merge into it) for a few frames.
-            QTimer.singleShot(DRAWING_DEFER_MS, self._take_snapshot)
+            self._retry(DRAWING_DEFER_MS)
             return
-        self._last_taken = time.perf_counter()
+        wait = self._last_taken + self._frame_cost / FRAME_DUTY - now
+        if wait > 0.002:
+            # The last frame was costly: leave the event loop some idle time
+            # (mouse, timers, the other panels) before drawing the next one.
+            self._retry(int(wait * 1000))
+            return
+        self._last_taken = now
         snapshot = self.worker.mailbox.take()
         if snapshot is None:
             return
@@ -216,6 +228,22 @@ class Session(QObject):
             self.last_evaluation = snapshot.last_evaluation
         self.state.apply_snapshot(snapshot)
         self.window.status.show_snapshot(snapshot)
+        QTimer.singleShot(0, self._frame_done)  # runs once the panels have repainted
+
+    @Slot()
+    def _frame_done(self) -> None:
+        cost = time.perf_counter() - self._last_taken
+        self._frame_cost = 0.7 * self._frame_cost + 0.3 * cost  # smoothed
+
+    def _retry(self, msecs: int) -> None:
+        if not self._retry_pending:
+            self._retry_pending = True
+            QTimer.singleShot(msecs, self._retry_now)
+
+    @Slot()
+    def _retry_now(self) -> None:
+        self._retry_pending = False
+        self._take_snapshot()
 
     def _drawn_recently(self) -> bool:
         return time.perf_counter() - self._last_taken < DRAWING_SNAPSHOT_GAP

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from nnviz.gui.snapshot import Snapshot
 
+#: Seconds between refreshes of the numbers while nothing else changes.
+TEXT_INTERVAL = 0.25
 STATE_TEXT = {
     "idle": "ready",
     "running": "training",
@@ -36,17 +40,29 @@ class TrainingStatus:
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
         self.state.setMinimumWidth(90)
+        self._last_text = 0.0
+        self._shown_state = ""
         self.speed.setMinimumWidth(120)
 
     def show_state(self, state: str) -> None:
         """The worker's state in plain words."""
         self.state.setText(STATE_TEXT.get(state, state))
-        self.state.setStyleSheet(
-            "color: #c03030; font-weight: bold;" if state == "diverged" else ""
-        )
+        style = "color: #c03030; font-weight: bold;" if state == "diverged" else ""
+        if self.state.styleSheet() != style:  # restyling is costly: only on a change
+            self.state.setStyleSheet(style)
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Epoch, step, speed and the newest test accuracy."""
+        """Epoch, step, speed and the newest test accuracy.
+
+        While training runs the numbers are refreshed a few times a second
+        only: every text change re-lays-out and repaints the bar, and no one
+        reads a number that changes 30 times a second.
+        """
+        now = time.perf_counter()
+        changed = snap.state != self._shown_state or snap.evaluations
+        if snap.state == "running" and not changed and now - self._last_text < TEXT_INTERVAL:
+            return
+        self._last_text, self._shown_state = now, snap.state
         self.show_state(snap.state)
         self.epoch.setText(f"epoch {snap.epoch + 1} ({snap.epoch_fraction:.0%})")
         self.step.setText(f"step {snap.step:,}")

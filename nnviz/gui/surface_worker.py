@@ -58,7 +58,7 @@ __all__ = [
 
 Array = npt.NDArray[Any]
 
-PATH_INTERVAL = 1 / 20  # at most 20 path updates a second
+PATH_INTERVAL = 1 / 10  # at most 10 path updates a second: smooth enough for a path
 MIN_REFIT_GAP = 2.0  # seconds between automatic refits (at least twice the last fit's time)
 COST_DUTY = 0.3  # share of the worker's time spent on true path costs while training runs
 IDLE_COST_DUTY = 0.8  # ... and once no point arrived for a second (paused, finished)

@@ -17,6 +17,7 @@ thread, so a slow disk or network never freezes the window.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import queue
@@ -203,10 +204,8 @@ class TrainingWorker(QObject):
 
     def _stop_engine(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self._conn.send(("stop",))
-            except (OSError, ValueError):
-                pass
         if self._process is not None and self._process.pid is not None:  # it did start
             self._process.join(0.5)
             if self._process.is_alive():

@@ -135,9 +135,9 @@ def test_winner_label_moves_with_the_prediction(
     for k in range(12):
         state.set_input(mnist.test_x[k])
         marked = [
-            j for j, label in enumerate(panel.output_labels) if "font-weight" in label.toHtml()
+            j for j, label in enumerate(panel.output_labels)
+            if label.is_bold() and label.plate() is not None
         ]
-        marked = [j for j in marked if "background-color" in panel.output_labels[j].toHtml()]
         assert marked == [state.prediction]
         seen.add(state.prediction)
     assert len(seen) >= 3  # the mark really moved between digits
@@ -333,7 +333,7 @@ def test_other_architectures_render(panel: NetworkPanel, state: AppState, sizes,
     _, foreground = theme.plot_colours(False)
     loser = panel.output_labels[(state.prediction + 1) % 10]
     for item in [*panel.captions, loser]:
-        assert item.textItem.defaultTextColor().rgb() == foreground.rgb()
+        assert item.color().rgb() == foreground.rgb()
 
 
 def test_rendered_nodes_show_their_brightness(panel: NetworkPanel, state: AppState):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from nnviz.core.preprocess import FIELD_SIZE, preprocess_drawing
 from nnviz.gui import theme
 from nnviz.gui.panels.canvas_widget import DrawingCanvas, InputPreview
+from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
@@ -288,6 +289,7 @@ class CanvasPanel(QWidget):
         self._source = "drawing" if image28.any() else "empty"
         self._set_input(image28, None)
 
+    @while_visible
     def _on_activations_changed(self) -> None:
         state = self.state
         if self._setting_input:

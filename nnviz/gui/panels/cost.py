@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from nnviz.gui import theme
 from nnviz.gui.panels.history import CostHistory, nice_cost_range, nice_extent
+from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 
@@ -228,6 +229,7 @@ class CostPanel(QWidget):
         line.label.update()
 
     # ------------------------------------------------------------------ drawing
+    @while_visible
     def redraw(self) -> None:
         """Draw the curves now (normally called by the ~30 Hz timer)."""
         self._timer.stop()

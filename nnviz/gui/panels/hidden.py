@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsPathItem,
@@ -429,11 +429,21 @@ class HiddenPanel(QWidget):
         return self._buf.reshape(rows * step_y, cols * step_x)[:-ROW_GAP, :-COL_GAP]
 
     def _on_params_changed(self) -> None:
+        if not self.isVisible():  # a tab behind another: catch up when shown
+            self._stale = True
+            return
         self.refresh()
         if self._timer.isActive() or self._sample is None:
             return
         wait = SATURATION_INTERVAL_S - (time.perf_counter() - self._sat_time)
         self._timer.start(max(0, round(wait * 1000)))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Catch up with the weights that changed while hidden."""
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self._stale = False
+            self._on_params_changed()
 
     # ------------------------------------------------------------------ saturation
     def refresh_saturation(self) -> None:

@@ -28,10 +28,12 @@ from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QVBoxLayout, QWi
 
 from nnviz.core.backprop import Nudges
 from nnviz.gui import theme
+from nnviz.gui.fastlabel import FastLabel
 from nnviz.gui.panels import network_info as ni
 from nnviz.gui.panels import network_layout as nl
 from nnviz.gui.panels.network_info import NeuronInfo, hint_lines, legend_tooltip
 from nnviz.gui.panels.network_nudges import ARROW_ROOM, DiagramNudges
+from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
@@ -123,8 +125,8 @@ class NetworkPanel(QWidget):
         self.nodes.setZValue(2)
         for item in (self.input_image, self.image_frame, self.nodes):
             self.viewbox.addItem(item)
-        self.output_labels: list[pg.TextItem] = []
-        self.captions: list[pg.TextItem] = []
+        self.output_labels: list[FastLabel] = []
+        self.captions: list[FastLabel] = []
 
     def _make_edge_items(
         self, antialias: tuple[bool, ...], z: float
@@ -255,11 +257,13 @@ class NetworkPanel(QWidget):
         return self.state.net.sizes == sizes and tuple(a.size for a in acts) == sizes
 
     # ------------------------------------------------------------------ per frame
+    @while_visible
     def _on_params_changed(self) -> None:
         self._update_edges()
         self._info_timer.start()
         self.nudge_view.refresh_soon()  # once, unless activations_changed follows at once
 
+    @while_visible
     def _on_activations_changed(self) -> None:
         self._update_nodes()
         self._info_timer.start()
@@ -307,13 +311,11 @@ class NetworkPanel(QWidget):
         _, foreground = theme.plot_colours(self.state.dark)
         for j, label in enumerate(self.output_labels):
             label.setVisible(self._label_room or j == self.winner)
+            label.setText(str(j), color=foreground)
             if j == self.winner:
-                label.setHtml(
-                    f'<span style="background-color:{theme.HIGHLIGHT.name()}; color:#000000;'
-                    f' font-weight:bold">&nbsp;{j}&nbsp;</span>'
-                )
+                label.set_plate(theme.HIGHLIGHT, QColor(0, 0, 0), bold=True)
             else:
-                label.setText(str(j), color=foreground)
+                label.set_plate(None)
 
     # ------------------------------------------------------------------ selection and hover
     def _apply_pens(self) -> None:

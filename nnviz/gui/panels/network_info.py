@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from nnviz.core.backprop import Nudges
 from nnviz.core.network import Network
 from nnviz.gui import theme
+from nnviz.gui.fastlabel import FastLabel
 from nnviz.gui.panels import network_layout as nl
 
 Array = npt.NDArray[Any]
@@ -136,19 +137,19 @@ def legend_tooltip(net: Network) -> str:
     )
 
 
-def output_labels(layout: nl.Layout, max_labelled: int) -> list[pg.TextItem]:
+def output_labels(layout: nl.Layout, max_labelled: int) -> list[FastLabel]:
     """A digit label right of every output neuron (none for more than ``max_labelled``)."""
     n, last = layout.sizes[-1], len(layout.sizes) - 1
     labels = []
     for j in range(n if n <= max_labelled else 0):
         i = layout.node(last, j)
-        label = pg.TextItem(str(j), anchor=(0, 0.5))
+        label = FastLabel(str(j), anchor=(0, 0.5))
         label.setPos(layout.x[i] + layout.diameter[i] / 2 + 0.015, layout.y[i])
         labels.append(label)
     return labels
 
 
-def captions(layout: nl.Layout, foreground: QColor) -> list[pg.TextItem]:
+def captions(layout: nl.Layout, foreground: QColor) -> list[FastLabel]:
     """A two-line caption under every column: its name and size."""
     sizes = layout.sizes
     rows, cols = layout.image_shape()
@@ -159,10 +160,7 @@ def captions(layout: nl.Layout, foreground: QColor) -> list[pg.TextItem]:
     small.setPointSizeF(max(small.pointSizeF() - 1.0, 6.0))
     items = []
     for x, (name, count) in zip(layout.column_x, names, strict=True):
-        caption = pg.TextItem(anchor=(0.5, 0), color=foreground)
-        caption.setFont(small)
-        caption.setHtml(f'<div align="center">{name}<br>{count}</div>')
-        caption.setTextWidth(caption.textItem.document().idealWidth())
+        caption = FastLabel(f"{name}\n{count}", anchor=(0.5, 0), color=foreground, font=small)
         caption.setPos(x, 1.005)
         items.append(caption)
     return items

@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QResizeEvent,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -494,6 +495,10 @@ class ProbesPanel(QWidget):
 
     # ------------------------------------------------------------------ state -> view
     def _on_activations_changed(self) -> None:
+        if not self.isVisible():  # a tab behind another: catch up when shown
+            self._stale = True
+            return
+        self._stale = False
         if self.state.input is not self._seen_input:
             self._on_input_changed()
         else:
@@ -512,6 +517,12 @@ class ProbesPanel(QWidget):
         else:
             self._seen_input = self.state.input
             self._refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Catch up with the input and weights that changed while hidden."""
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self._on_activations_changed()
 
     def _on_params_changed(self) -> None:
         if self._probe is not None and self._probe.kind in ("nudge", "dream"):

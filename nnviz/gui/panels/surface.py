@@ -44,6 +44,7 @@ from nnviz.gui.panels.surface_honesty import (
     number,
 )
 from nnviz.gui.panels.surface_plot import SurfaceMap, nearest_node
+from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 from nnviz.gui.surface_types import PathView, SurfaceGrid, SurfaceSettings
@@ -210,6 +211,7 @@ class SurfacePanel(QWidget):
 
     # ------------------------------------------------------------------ results
     @Slot(object)
+    @while_visible
     def show_grid(self, grid: SurfaceGrid | None) -> None:
         """Show a new surface (None: no surface yet), then the path on it."""
         self.map.set_grid(grid, self.log)
@@ -224,6 +226,7 @@ class SurfacePanel(QWidget):
         self._update_hint()
 
     @Slot(object)
+    @while_visible
     def show_path(self, path: PathView) -> None:
         """Draw the path, the comparison chart and the honesty figures."""
         grid = self.controller.grid

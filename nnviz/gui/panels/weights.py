@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.gui import theme
+from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 
 GUTTER = 1
@@ -224,6 +225,7 @@ class WeightsPanel(QWidget):
         self._message.show()
 
     # ------------------------------------------------------------------ drawing
+    @while_visible
     def refresh(self) -> None:
         """Redraw the mosaic from the current first-layer weights."""
         if self._side is None or self._n != self.state.net.sizes[1]:
