@@ -363,8 +363,8 @@ def test_live_training_draws_the_surface_and_the_path(qtbot, panel, controller, 
     # "Refit" computes a new surface while the old one stays on screen
     fit = grid.fit
     qtbot.mouseClick(panel.refit_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.progress_bar.isVisible() or controller.grid.fit > fit)
+    qtbot.waitUntil(lambda: panel.progress_label.isVisible() or controller.grid.fit > fit)
     assert panel.map.grid is not None
     qtbot.waitUntil(lambda: controller.grid.fit > fit, timeout=20_000)
-    qtbot.waitUntil(lambda: not panel.progress_bar.isVisible())
+    qtbot.waitUntil(lambda: not panel.progress_label.isVisible())
     np.testing.assert_array_equal(panel.map.image.image, controller.grid.costs)

@@ -31,6 +31,7 @@ from nnviz.core.analysis import ConfusionAnalysis
 from nnviz.core.errors import ConfigError
 from nnviz.gui.panels.analysis_gallery import DigitGallery, GalleryScroll
 from nnviz.gui.panels.analysis_matrix import ConfusionMatrixView
+from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.snapshot import EpochResult, Snapshot
 from nnviz.gui.state import AppState
 
@@ -169,6 +170,14 @@ class AnalysisPanel(QWidget):
     def show_result(self, result: EpochResult) -> None:
         """Analyse a test-set evaluation (its outputs for every test image) and show it."""
         self._result = result
+        self._draw_result()
+
+    @while_visible
+    def _draw_result(self) -> None:
+        """Analyse and draw the newest result (deferred while the panel is out of sight)."""
+        result = self._result
+        if result is None:
+            return
         dataset = self.state.dataset
         if dataset is None or result.outputs is None:
             return  # shown once the data set (its labels) arrives
