@@ -73,6 +73,18 @@ def draw(window: MainWindow, points: list[tuple[int, int]]) -> None:
     send(QMouseEvent.Type.MouseButtonRelease, *points[-1])
 
 
+def wait_until(app: QApplication, done, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while not done() and time.perf_counter() < end:
+        spin(app, 0.1)
+
+
+def show_tab(app: QApplication, window: MainWindow, name: str) -> None:
+    """Bring a tabbed panel to the front and let it catch up."""
+    window.docks[name].raise_()
+    spin(app, 0.5)
+
+
 def save(widget, path: Path) -> None:
     if not widget.grab().save(str(path)):
         raise OSError(f"could not write {path}")
@@ -93,25 +105,60 @@ def main() -> int:
     window.resize(1500, 940)
     window.show()
     window.session.use_dataset(datasets.load_mnist(args.data_dir))
-    spin(app, 1.0)
+    spin(app, 1.5)
     draw(window, SEVEN)
     spin(app, 0.5)
     save(window.docks["canvas"].widget(), args.out / "canvas-bundled-model.png")
     window.run_bar.speed.setValue(window.run_bar.speed.maximum())
     window.actions_.train.trigger()  # a fresh network from random weights
     spin(app, args.seconds)
-    draw(window, SEVEN)
-    if "surface" in window.panels:
-        window.panels["surface"].controller.refit()
-        spin(app, 4.0)
-    save(window, args.out / "nnviz-training.png")
-    for name in window.docks:
-        save(window.docks[name].widget(), args.out / f"panel-{name}.png")
-    window.set_dark(True)
+    window.actions_.train.trigger()  # pause, so that every picture shows one moment
     spin(app, 1.0)
+    surface = window.panels["surface"]
+    surface.controller.refit()
+    spin(app, 1.0)
+    wait_until(
+        app,
+        lambda: (
+            surface.controller.rows == (0, 0)
+            and surface.controller.grid is not None
+            and surface.controller.path is not None
+            and surface.controller.path.fit == surface.controller.grid.fit
+        ),
+        60,
+    )
+    draw(window, SEVEN)
+    spin(app, 1.5)
+    save(window, args.out / "nnviz-training.png")
+    for name in ("canvas", "network", "weights", "cost", "surface"):
+        save(window.docks[name].widget(), args.out / f"panel-{name}.png")
+    window.panels["network"].set_nudges_shown(True)
+    show_tab(app, window, "backprop")
+    window.state.select(1, 5)
+    spin(app, 1.0)
+    save(window.docks["network"].widget(), args.out / "panel-network-nudges.png")
+    save(window.docks["backprop"].widget(), args.out / "panel-backprop.png")
+    window.panels["network"].set_nudges_shown(False)
+    window.state.select(-1, -1)
+    show_tab(app, window, "analysis")
+    window.session.evaluate_now()
+    spin(app, 3.0)
+    save(window.docks["analysis"].widget(), args.out / "panel-analysis.png")
+    show_tab(app, window, "hidden")
+    spin(app, 1.5)
+    save(window.docks["hidden"].widget(), args.out / "panel-hidden.png")
+    show_tab(app, window, "probes")
+    probes = window.panels["probes"]
+    probes.dream(3, "noise")
+    wait_until(app, lambda: not probes.is_busy(), 10)
+    spin(app, 0.5)
+    save(window.docks["probes"].widget(), args.out / "panel-probes-dream.png")
+    for name in ("weights", "network", "cost"):
+        window.docks[name].raise_()
+    window.set_dark(True)
+    spin(app, 1.5)
     save(window, args.out / "nnviz-training-dark.png")
     window.set_dark(False)
-    window.actions_.train.trigger()  # pause
     window.close()
     return 0
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self.session = Session(self, model_meta or {}, data_dir)
         self._make_menus()
         self._default_state = self.saveState(LAYOUT_VERSION)
+        self._sized = False
+        self._restored_layout = False
         self._restore_settings()
         self._closed = False
         app = QApplication.instance()
@@ -134,11 +136,6 @@ class MainWindow(QMainWindow):
         for front in ("weights", "network", "cost"):
             d[front].raise_()
         cache_axes(self)
-        self.resizeDocks(
-            [d["canvas"], d["network"], d["surface"]], [450, 560, 480], Qt.Orientation.Horizontal
-        )
-        self.resizeDocks([d["canvas"], d["weights"]], [330, 470], Qt.Orientation.Vertical)
-        self.resizeDocks([d["network"], d["cost"]], [400, 400], Qt.Orientation.Vertical)
         # The central widget is unused: the panels share the whole window.
         placeholder = QWidget(self)
         placeholder.setMaximumSize(0, 0)
@@ -147,6 +144,27 @@ class MainWindow(QMainWindow):
     def _learning_rate(self) -> float:
         """The learning rate set in the toolbar (for the backprop panel's one step)."""
         return float(self.run_bar.lr.value())
+
+    def _default_sizes(self) -> None:
+        """Column widths and row heights of the first-start layout (needs a shown window)."""
+        d = self.docks
+        width = max(self.width(), 900)
+        columns = [round(width * f) for f in (0.31, 0.37, 0.32)]
+        self.resizeDocks(
+            [d["canvas"], d["network"], d["surface"]], columns, Qt.Orientation.Horizontal
+        )
+        height = max(self.height() - 120, 500)
+        rows = [round(height * 0.42), round(height * 0.58)]
+        self.resizeDocks([d["canvas"], d["weights"]], rows, Qt.Orientation.Vertical)
+        self.resizeDocks([d["network"], d["cost"]], [height // 2] * 2, Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """At the first show without a saved layout, size the columns sensibly."""
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            if not self._restored_layout:
+                QTimer.singleShot(0, self._default_sizes)
 
     def add_panel(self, name: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """Add another panel as a dock (used by later panels such as the loss surface)."""
@@ -252,6 +270,7 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, LAYOUT_VERSION)
+        self._default_sizes()
 
     # ------------------------------------------------------------------ export
     def export_panel(self, name: str, path: str | Path) -> None:
@@ -308,7 +327,7 @@ class MainWindow(QMainWindow):
             self.resize(1500, 940)
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
-            self.restoreState(state, LAYOUT_VERSION)
+            self._restored_layout = self.restoreState(state, LAYOUT_VERSION)
         self.set_dark(_bool(self.settings.value("appearance/dark", False)))
         self.cb_action.setChecked(_bool(self.settings.value("appearance/colour_blind", False)))
         self.session.restore_settings(self.settings)
