@@ -5,12 +5,13 @@ shows its "effective images" ``W_l ... W_1`` (:func:`nnviz.core.analysis.
 effective_images`): the neuron's weights pushed back through the layers below,
 a LINEAR view that ignores their activation functions (the caption says so).
 All pictures are ONE mosaic ``ImageItem`` as in the weight-image panel, whose
-helpers it reuses. Under each picture a bar tells how often the neuron sits in
-a flat part of its activation on a fixed sample of training images
-(:func:`nnviz.core.analysis.saturation`): for sigmoid the share below 0.05
-from the left and above 0.95 from the right, for ReLU the share where it
-outputs 0. The images follow every parameter change (~1 ms); the saturation
-is recomputed at most about once a second.
+helpers it reuses (:mod:`~nnviz.gui.panels.hidden_mosaic` draws it). Under each
+picture a bar tells how often the neuron sits in a flat part of its activation
+on a fixed sample of training images (:func:`nnviz.core.analysis.saturation`):
+for sigmoid the share below 0.05 from the left and above 0.95 from the right,
+for ReLU the share where it outputs 0 (:mod:`~nnviz.gui.panels.hidden_bars`).
+The images follow every parameter change (~1 ms); the saturation is
+recomputed at most about once a second.
 """
 
 from __future__ import annotations
@@ -23,39 +24,18 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen, QShowEvent
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGraphicsPathItem,
-    QGraphicsRectItem,
-    QGraphicsSimpleTextItem,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nnviz.core.analysis import Saturation, effective_images, saturation
-from nnviz.gui import theme
-from nnviz.gui.panels.weights import (
-    MIN_LABELLED_TILE_PX,
-    SCALES,
-    grid_shape,
-    image_side,
-    nice_levels,
-    tile_label,
-)
+from nnviz.gui.panels.hidden_bars import SAMPLE_SIZE as SAMPLE_SIZE
+from nnviz.gui.panels.hidden_bars import legend_html, neuron_text, sample_training_images
+from nnviz.gui.panels.hidden_mosaic import NeuronMosaic, dead_units
+from nnviz.gui.panels.weights import SCALES, image_side, nice_levels
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
 
-BAR_GAP = 1  # image pixels between a tile and its bar
-BAR_HEIGHT = 3
-COL_GAP = 3  # image pixels between two columns of tiles
-ROW_GAP = 3  # image pixels below a tile's bar
-SAMPLE_SIZE = 2000
-SAMPLE_SEED = 0
 SATURATION_INTERVAL_S = 1.0
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
@@ -77,119 +57,6 @@ def caption_for(layer: int, activation: str) -> str:
     )
 
 
-def sample_training_images(train_x: Array, n: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED) -> Array:
-    """The bars' fixed sample: the images ``saturation(..., sample=n, seed=seed)`` picks."""
-    if n >= len(train_x):
-        return np.ascontiguousarray(train_x)
-    idx = np.sort(np.random.default_rng(seed).choice(len(train_x), size=n, replace=False))
-    return np.ascontiguousarray(train_x[idx])
-
-
-class SaturationBars(pg.BarGraphItem):
-    """One bar under each tile: the lower flat share from the left, the upper from the right.
-
-    Every bar is three rectangles of one ``BarGraphItem``: the full-width
-    track, the share of images in the lower flat part (ReLU: output 0) and
-    the share in the upper flat part (sigmoid above ``0.95``, tanh above 0.9).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(x0=np.zeros(0), y0=np.zeros(0), width=np.zeros(0), height=np.zeros(0))
-        self._slots: list[QRectF] = []
-        self._left = self._right = np.zeros(0)
-        self.colours = (QColor(), QColor(), QColor())
-        self.restyle(False)
-
-    def set_slots(self, tiles: list[QRectF]) -> None:
-        """Put one bar under each tile rectangle."""
-        self._slots = tiles
-        self.set_shares(None)
-
-    def set_shares(self, result: Saturation | None) -> None:
-        """Show ``result``'s shares, or hide the bars when there is none."""
-        self.setVisible(result is not None and len(result.below) == len(self._slots))
-        if not self.isVisible() or result is None:
-            return
-        relu = result.activation == "relu"
-        self._left = np.asarray(result.dead if relu else result.below, dtype=np.float64)
-        self._right = np.zeros_like(self._left) if relu else np.asarray(result.above, np.float64)
-        self._draw()
-
-    def shares(self) -> tuple[Array, Array]:
-        """``(left, right)`` shares as drawn: bar widths divided by the tile width."""
-        width = np.asarray(self.opts["width"], dtype=np.float64)
-        n = len(self._slots)
-        side = self._slots[0].width() if n else 1.0
-        return width[n : 2 * n] / side, width[2 * n :] / side
-
-    def _draw(self) -> None:
-        x = np.array([r.x() for r in self._slots])
-        y = np.array([r.bottom() + BAR_GAP for r in self._slots])
-        side = self._slots[0].width() if self._slots else 0.0
-        track, low, high = self.colours
-        n = len(self._slots)
-        self.setOpts(
-            x0=np.concatenate([x, x, x + side * (1 - self._right)]),
-            y0=np.tile(y, 3),
-            width=np.concatenate([np.full(n, side), side * self._left, side * self._right]),
-            height=np.full(3 * n, float(BAR_HEIGHT)),
-            brushes=[track] * n + [low] * n + [high] * n,
-            pen=None,
-        )
-
-    def restyle(self, dark: bool) -> None:
-        """Colours for the light or dark palette (not the weights' blue and red)."""
-        if dark:
-            self.colours = (QColor(72, 75, 82), QColor(150, 160, 190), QColor(40, 190, 170))
-        else:
-            self.colours = (QColor(226, 228, 232), QColor(85, 95, 125), QColor(0, 150, 136))
-        if self._slots and self.isVisible():
-            self._draw()
-
-
-def legend_html(activation: str, colours: tuple[QColor, QColor, QColor], n_images: int) -> str:
-    """The lines under the mosaic that explain the bars."""
-    if not n_images:
-        return (
-            "The saturation bars need MNIST training images: load MNIST "
-            "(Random test digit or Train)."
-        )
-    _, low, high = colours
-    swatch = '<span style="color:{}">&#9632;</span>'
-    head = f"bar: share of {n_images:,} training images on which the neuron"
-    if activation == "relu":
-        return (
-            f"{head} {swatch.format(low.name())} outputs 0 (no gradient passes). "
-            "<b>dead</b>: 0 on at least 99% of them."
-        )
-    lo, hi = _limits_text(activation)
-    return (
-        f"{head} sits where its {activation} is flat (little gradient passes): "
-        f"{swatch.format(low.name())} a &lt; {lo} from the left, "
-        f"{swatch.format(high.name())} a &gt; {hi} from the right. "
-        "<b>dead</b>: stuck on 99%."
-    )
-
-
-def _limits_text(activation: str) -> tuple[str, str]:
-    return ("0.05", "0.95") if activation == "sigmoid" else ("-0.9", "0.9")
-
-
-def neuron_text(j: int, result: Saturation | None) -> str:
-    """The numbers of neuron ``j`` for the hover line and tooltip."""
-    if result is None:
-        return f"neuron {j}"
-    n = f"{result.n_images:,} training images"
-    dead = " (dead)" if result.dead_units[j] else ""
-    if result.activation == "relu":
-        return f"neuron {j}: a = 0 on {result.dead[j]:.0%} of {n}{dead}"
-    lo, hi = _limits_text(result.activation)
-    return (
-        f"neuron {j}: a < {lo} on {result.below[j]:.0%}, a > {hi} on {result.above[j]:.0%} "
-        f"of {n}{dead}"
-    )
-
-
 class HiddenPanel(QWidget):
     """Pictures of a hidden layer's neurons with saturation bars; click to select.
 
@@ -208,11 +75,7 @@ class HiddenPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self._layer = 0
-        self._side: int | None = None
-        self._rows = self._cols = self._n = 0
-        self._buf = np.zeros((0, 0, 0, 0), dtype=np.float32)
         self._levels = (-1.0, 1.0)
-        self._labels: list[QGraphicsRectItem] = []
         self._sample: Array | None = None
         self._saturation: list[Saturation] = []
         self._sat_theta: Array | None = None
@@ -259,7 +122,7 @@ class HiddenPanel(QWidget):
         layout.setSpacing(3)
         layout.addLayout(toolbar)
         layout.addWidget(self._caption)
-        layout.addWidget(self._graphics, 1)
+        layout.addWidget(self._mosaic, 1)
         layout.addWidget(self._message, 1)
         layout.addWidget(self._info)
         layout.addWidget(self._legend)
@@ -275,51 +138,29 @@ class HiddenPanel(QWidget):
         return label
 
     def _build_view(self) -> None:
-        self._graphics = pg.GraphicsLayoutWidget()
-        self._graphics.ci.setContentsMargins(2, 10, 2, 10)
-        self._view = self._graphics.addViewBox(
-            row=0, col=0, lockAspect=True, invertY=True, enableMouse=False, enableMenu=False
-        )
-        self._frames = QGraphicsPathItem()  # a thin line round every tile
-        self._dead_cover = QGraphicsPathItem()  # dims the tiles of dead units
-        self._dead_cover.setPen(QPen(Qt.PenStyle.NoPen))
-        self._image = pg.ImageItem(axisOrder="row-major")
-        self._bars = SaturationBars()
-        self._outline = QGraphicsRectItem()
-        pen = QPen(theme.HIGHLIGHT, 3)
-        pen.setCosmetic(True)
-        self._outline.setPen(pen)
-        self._outline.hide()
-        items = (self._image, self._dead_cover, self._frames, self._bars, self._outline)
-        for z, item in enumerate(items):
-            item.setZValue(z)
-            self._view.addItem(item)
-        self._colour_bar = pg.ColorBarItem(
-            values=(-1, 1), width=12, interactive=False, colorMapMenu=False
-        )
-        self._colour_bar.axis.enableAutoSIPrefix(False)
-        self._graphics.addItem(self._colour_bar, row=0, col=1)
+        self._mosaic = NeuronMosaic()
+        self._image = self._mosaic.image
         self._message = QLabel()
         self._message.setWordWrap(True)
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message.hide()
-        scene = self._graphics.scene()
+        scene = self._mosaic.scene()
         scene.sigMouseMoved.connect(self._hovered)
         scene.sigMouseClicked.connect(self._clicked)
-        self._graphics.viewport().installEventFilter(self)
-        self._view.sigResized.connect(self._update_label_visibility)
+        self._mosaic.viewport().installEventFilter(self)
+        self._mosaic.view.sigResized.connect(self._update_label_visibility)
 
     # ------------------------------------------------------------------ structure
     def _rebuild(self) -> None:
         """Follow a new architecture: layer list, grid, labels, bars."""
         sizes = self.state.net.sizes
-        self._side = image_side(sizes[0])
+        self._mosaic.side = image_side(sizes[0])
         n_hidden = len(sizes) - 2
         self._layer_box.clear()
         for l in range(1, n_hidden + 1):
             kind = "weights" if l == 1 else "effective images"
             self._layer_box.addItem(f"layer {l}: {kind} ({sizes[l]})")
-        if self._side is None or n_hidden < 1:
+        if self._mosaic.side is None or n_hidden < 1:
             self._show_message(sizes)
             return
         keep = 1 <= self._layer <= n_hidden
@@ -329,18 +170,15 @@ class HiddenPanel(QWidget):
 
     def set_layer(self, layer: int, force: bool = False) -> None:
         """Show hidden layer ``layer`` (1 = first-layer weights, 2 = effective images, ...)."""
-        if not 1 <= layer <= len(self.state.net.sizes) - 2 or self._side is None:
+        if not 1 <= layer <= len(self.state.net.sizes) - 2 or self._mosaic.side is None:
             raise ValueError(f"no hidden layer {layer} in {self.state.net.describe()}")
         if layer == self._layer and not force:
             return
         self._layer = layer
         self._layer_box.setCurrentIndex(layer - 1)
-        self._n = self.state.net.sizes[layer]
-        self._rows, self._cols = grid_shape(self._n)
+        self._mosaic.set_grid(self.state.net.sizes[layer])
         self._message.hide()
-        self._graphics.show()
-        shape = (self._rows, self._step_y, self._cols, self._step_x)
-        self._buf = np.full(shape, np.nan, dtype=np.float32)
+        self._mosaic.show()
         self._layout_tiles()
         self._caption.setText(caption_for(layer, self.state.net.activation))
         self.refresh()
@@ -351,41 +189,21 @@ class HiddenPanel(QWidget):
         self.set_layer(index + 1)
 
     @property
-    def _step_x(self) -> int:
-        return (self._side or 0) + COL_GAP
-
-    @property
-    def _step_y(self) -> int:
-        return (self._side or 0) + BAR_GAP + BAR_HEIGHT + ROW_GAP
+    def _n(self) -> int:
+        return self._mosaic.n
 
     def _layout_tiles(self) -> None:
-        path = QPainterPath()
-        for j in range(self._n):
-            path.addRect(self.tile_rect(j))
-        self._frames.setPath(path)
-        self._bars.set_slots([self.tile_rect(j) for j in range(self._n)])
-        width = self._cols * self._step_x - COL_GAP
-        height = self._rows * self._step_y - ROW_GAP
-        self._view.setRange(QRectF(0, 0, width, height), padding=0.01)
-        for label in self._labels:
-            self._view.removeItem(label)
-        self._labels = []
-        for j in range(self._n):
-            label = tile_label(str(j))
-            label.setPos(self.tile_rect(j).topLeft())
-            self._view.addItem(label)
-            self._labels.append(label)
-        self._style_labels()
+        self._mosaic.layout_tiles()
+        self._mosaic.style_labels(self.state.dark)
         self._update_label_visibility()
 
     def _show_message(self, sizes: tuple[int, ...]) -> None:
-        self._layer, self._n = 0, 0
-        self._image.clear()
-        self._outline.hide()
-        self._graphics.hide()
+        self._layer = 0
+        self._mosaic.clear()
+        self._mosaic.hide()
         self._caption.setText("")
         self._legend.setText("")
-        if self._side is None:
+        if self._mosaic.side is None:
             text = (
                 f"Neuron pictures need square image inputs (28x28 = 784 pixels); "
                 f"this network has {sizes[0]} inputs."
@@ -398,9 +216,9 @@ class HiddenPanel(QWidget):
     # ------------------------------------------------------------------ images
     def refresh(self) -> None:
         """Redraw the pictures of the shown layer from the current parameters."""
-        if not self._n or self._side is None or self._n != self.state.net.sizes[self._layer]:
+        side = self._mosaic.side
+        if not self._n or side is None or self._n != self.state.net.sizes[self._layer]:
             return
-        side = self._side
         tiles = effective_images(self.state.net, self._layer).reshape(self._n, side, side)
         if self.per_image_scale:
             peak = np.max(np.abs(tiles), axis=(1, 2))
@@ -408,25 +226,12 @@ class HiddenPanel(QWidget):
             self._levels = (-1.0, 1.0)
         else:
             self._levels = nice_levels(tiles)
-        padded = np.full((self._rows * self._cols, side, side), np.nan, dtype=np.float32)
-        padded[: self._n] = tiles
-        grid = padded.reshape(self._rows, self._cols, side, side).transpose(0, 2, 1, 3)
-        self._buf[:, :side, :, :side] = grid
-        self._image.setImage(self._mosaic_view(), levels=self._levels, autoLevels=False)
-        if self._colour_bar.levels() != self._levels:
-            self._colour_bar.setLevels(self._levels)
-        label = self._bar_label()
-        if self._colour_bar.axis.labelText != label:
-            self._colour_bar.axis.setLabel(label)
+        self._mosaic.show_tiles(tiles, self._levels, self._bar_label())
 
     def _bar_label(self) -> str:
         if self.per_image_scale:
             return "value / neuron's largest |value|"
         return "weight" if self._layer == 1 else "effective weight (linear)"
-
-    def _mosaic_view(self) -> Array:
-        rows, step_y, cols, step_x = self._buf.shape
-        return self._buf.reshape(rows * step_y, cols * step_x)[:-ROW_GAP, :-COL_GAP]
 
     def _on_params_changed(self) -> None:
         if not self.isVisible():  # a tab behind another: catch up when shown
@@ -459,18 +264,7 @@ class HiddenPanel(QWidget):
         self._show_saturation()
 
     def _show_saturation(self) -> None:
-        result = self.saturation_result()
-        self._bars.set_shares(result)
-        cover = QPainterPath()
-        for j in self.dead_units():
-            cover.addRect(self.tile_rect(j))
-        self._dead_cover.setPath(cover)
-        for j, label in enumerate(self._labels):
-            dead = result is not None and bool(result.dead_units[j])
-            text = _label_text(label)
-            text.setText(f"{j} dead" if dead else str(j))
-            rect = text.boundingRect()
-            label.setRect(QRectF(0, 0, rect.width() + 4, rect.height()))
+        self._mosaic.show_saturation(self.saturation_result())
         self._update_label_visibility()
         self._update_legend()
 
@@ -482,8 +276,9 @@ class HiddenPanel(QWidget):
 
     def _update_legend(self) -> None:
         if self._n:
+            colours = self._mosaic.bars.colours
             self._legend.setText(
-                legend_html(self.state.net.activation, self._bars.colours, self._sample_size())
+                legend_html(self.state.net.activation, colours, self._sample_size())
             )
 
     def _sample_size(self) -> int:
@@ -491,44 +286,13 @@ class HiddenPanel(QWidget):
 
     # ------------------------------------------------------------------ looks
     def _restyle(self) -> None:
-        background, foreground = theme.plot_colours(self.state.dark)
-        self._graphics.setBackground(background)
-        frame = QPen(QColor(110, 113, 119) if self.state.dark else QColor(175, 177, 182), 1)
-        frame.setCosmetic(True)
-        self._frames.setPen(frame)
-        self._frames.setBrush(QBrush(Qt.BrushStyle.NoBrush))
-        dim = QColor(background)
-        dim.setAlpha(170)
-        self._dead_cover.setBrush(dim)
-        cb = self.state.colour_blind
-        self._image.setLookupTable(theme.diverging_lut(cb))
-        self._colour_bar.setColorMap(theme.diverging_colormap(cb))
-        for name in ("left", "right", "top", "bottom"):
-            axis = self._colour_bar.getAxis(name)
-            axis.setPen(foreground)
-            axis.setTextPen(foreground)
-        self._bars.restyle(self.state.dark)
-        self._style_labels()
+        self._mosaic.restyle(self.state.dark, self.state.colour_blind)
+        self._mosaic.style_labels(self.state.dark)
         self._update_legend()
         self._update_hint()
 
-    def _style_labels(self) -> None:
-        background, foreground = theme.plot_colours(self.state.dark)
-        fill = QColor(background)
-        fill.setAlpha(190)
-        for label in self._labels:
-            label.setBrush(fill)
-            _label_text(label).setBrush(foreground)
-
     def _update_label_visibility(self) -> None:
-        if not self._labels or self._side is None:
-            return
-        pixel = self._view.viewPixelSize()[0]
-        visible = pixel > 0 and self._side / pixel >= MIN_LABELLED_TILE_PX
-        result = self.saturation_result()
-        for j, label in enumerate(self._labels):
-            dead = result is not None and bool(result.dead_units[j])
-            label.setVisible(visible or dead)  # a dead unit is always marked
+        self._mosaic.update_label_visibility(self.saturation_result())
 
     def _update_hint(self) -> None:
         names = ("purple", "orange") if self.state.colour_blind else ("blue", "red")
@@ -566,16 +330,15 @@ class HiddenPanel(QWidget):
 
     def grid(self) -> tuple[int, int]:
         """``(rows, cols)`` of the tile grid."""
-        return self._rows, self._cols
+        return self._mosaic.rows, self._mosaic.cols
 
     def mosaic(self) -> Array:
         """A copy of the image data shown, NaN between tiles (``(0, 0)`` if none)."""
-        return self._mosaic_view().copy() if self._n else np.zeros((0, 0), np.float32)
+        return self._mosaic.mosaic()
 
     def tile_images(self) -> Array:
         """``(n, side, side)``: the tiles cut out of the mosaic."""
-        mosaic = self.mosaic()
-        return np.array([mosaic[_rect_slice(self.tile_rect(j))] for j in range(self._n)])
+        return self._mosaic.tile_images()
 
     def sample(self) -> Array | None:
         """The fixed training images the bars use (None before MNIST is loaded)."""
@@ -590,16 +353,16 @@ class HiddenPanel(QWidget):
 
     def bar_shares(self) -> tuple[Array, Array] | None:
         """``(left, right)`` shares as drawn under the tiles, or None when hidden."""
-        return self._bars.shares() if self._bars.isVisible() else None
+        bars = self._mosaic.bars
+        return bars.shares() if bars.isVisible() else None
 
     def dead_units(self) -> list[int]:
         """The shown layer's dead units (stuck in one flat part on 99% of the images)."""
-        result = self.saturation_result()
-        return [] if result is None else [int(j) for j in np.flatnonzero(result.dead_units)]
+        return dead_units(self.saturation_result())
 
     def dead_marked(self) -> list[int]:
         """Neurons whose label says "dead" (their tiles are dimmed)."""
-        return [j for j, lab in enumerate(self._labels) if "dead" in _label_text(lab).text()]
+        return self._mosaic.dead_marked()
 
     def info_text(self) -> str:
         """The line above the mosaic (the hint, or the numbers of the hovered neuron)."""
@@ -607,46 +370,37 @@ class HiddenPanel(QWidget):
 
     def tile_rect(self, j: int) -> QRectF:
         """Tile ``j``'s rectangle in image (= view) coordinates: x = column, y = row."""
-        row, col = divmod(j, max(self._cols, 1))
-        side = self._side or 0
-        return QRectF(col * self._step_x, row * self._step_y, side, side)
+        return self._mosaic.tile_rect(j)
 
     def tile_at(self, x: float, y: float) -> int | None:
         """The neuron whose tile or bar lies under image point ``(x, y)``, or None."""
-        if not self._n or x < 0 or y < 0:
-            return None
-        col, px = divmod(math.floor(x), self._step_x)
-        row, py = divmod(math.floor(y), self._step_y)
-        j = row * self._cols + col
-        side = self._side or 0
-        if px >= side or py >= side + BAR_GAP + BAR_HEIGHT or col >= self._cols or j >= self._n:
-            return None
-        return j
+        return self._mosaic.tile_at(x, y)
 
     def outline_rect(self) -> QRectF | None:
         """The selection outline's rectangle, or None when no tile is selected."""
-        return self._outline.rect() if self._outline.isVisible() else None
+        outline = self._mosaic.outline
+        return outline.rect() if outline.isVisible() else None
 
     def view(self) -> pg.ViewBox:
         """The view box holding the mosaic (for mapping points in tests)."""
-        return self._view
+        return self._mosaic.view
 
     def graphics(self) -> pg.GraphicsLayoutWidget:
         """The graphics widget (its viewport receives the mouse)."""
-        return self._graphics
+        return self._mosaic
 
     # ------------------------------------------------------------------ mouse, selection
     def _hovered(self, scene_pos: QPointF) -> None:
-        point = self._view.mapSceneToView(scene_pos)
+        point = self._mosaic.view.mapSceneToView(scene_pos)
         j = self.tile_at(point.x(), point.y())
         text = self._hint if j is None else neuron_text(j, self.saturation_result())
         self._info.setText(text)
-        self._graphics.viewport().setToolTip("" if j is None else text)
+        self._mosaic.viewport().setToolTip("" if j is None else text)
 
     def _clicked(self, event: Any) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
-        point = self._view.mapSceneToView(event.scenePos())
+        point = self._mosaic.view.mapSceneToView(event.scenePos())
         j = self.tile_at(point.x(), point.y())
         if j is not None:
             self.state.select(self._layer, j)
@@ -659,29 +413,13 @@ class HiddenPanel(QWidget):
 
     def _on_selection_changed(self, layer: int, neuron: int) -> None:
         hidden = 1 <= layer <= len(self.state.net.sizes) - 2
-        if hidden and layer != self._layer and self._side is not None:
+        if hidden and layer != self._layer and self._mosaic.side is not None:
             self.set_layer(layer)  # follow a selection made elsewhere (calls back here)
             return
-        if layer != self._layer or not 0 <= neuron < self._n:
-            self._outline.hide()
-            return
-        rect = self.tile_rect(neuron).adjusted(-1, -1, 1, 1 + BAR_GAP + BAR_HEIGHT)
-        self._outline.setRect(rect)
-        self._outline.show()
+        on = layer == self._layer and 0 <= neuron < self._n
+        self._mosaic.outline_tile(neuron if on else None)
 
     def resizeEvent(self, event: Any) -> None:
         """Show tile labels only when tiles are big enough to carry them."""
         super().resizeEvent(event)
         self._update_label_visibility()
-
-
-def _label_text(plate: QGraphicsRectItem) -> QGraphicsSimpleTextItem:
-    """The number on a :func:`~nnviz.gui.panels.weights.tile_label` plate."""
-    text = plate.childItems()[0]
-    assert isinstance(text, QGraphicsSimpleTextItem)
-    return text
-
-
-def _rect_slice(rect: QRectF) -> tuple[slice, slice]:
-    top, left = round(rect.y()), round(rect.x())
-    return slice(top, top + round(rect.height())), slice(left, left + round(rect.width()))
