@@ -15,53 +15,40 @@ digit, the change in diverging colours and the ten outputs before and after.
   signal; the panel stays responsive during training.
 
 Both sides are re-classified with the live weights whenever the parameters
-change; an expensive probe is never re-run by itself.
+change; an expensive probe is never re-run by itself. The widgets and their
+layout are in :mod:`~nnviz.gui.panels.probes_views`, the texts in
+:mod:`~nnviz.gui.panels.probes_text`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
-from PySide6.QtGui import (
-    QColor,
-    QImage,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-    QPen,
-    QResizeEvent,
-    QShowEvent,
-)
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSizePolicy,
-    QSlider,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QWidget
 
 from nnviz.core import probes
 from nnviz.gui import theme
-from nnviz.gui.panels.canvas_widget import InputPreview
+from nnviz.gui.panels.probes_text import (
+    DREAM_STEPS,
+    NUDGE_MAX_STEPS,
+    NUDGE_STEP,
+    a_digit,
+    dream_text,
+    nudge_text,
+    prediction_html,
+    transform_text,
+)
+from nnviz.gui.panels.probes_views import ProbesView
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
 
 SIDE = probes.SIDE
-NOISE_STEPS = 50  # slider positions: strength = position / 100, 0..0.5
-NUDGE_STEP, NUDGE_MAX_STEPS = 0.01, 500
-DREAM_STEPS = 200
 
 
 @dataclass
@@ -84,143 +71,7 @@ class _Relay(QObject):
     finished = Signal(int, object)
 
 
-class SquarePreview(InputPreview):
-    """A crisp 28x28 preview whose height never exceeds its (pixel-snapped) width.
-
-    So three previews in a row are the same size and hug their captions.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(SIDE, SIDE, parent)
-        self._empty = False
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        width = self.width()
-        side = width - width % SIDE if width >= SIDE else width
-        self.setMaximumHeight(max(side, self.minimumHeight()))
-
-    def set_values(self, values: npt.ArrayLike) -> None:
-        """Show ``values`` (28x28 in [0, 1])."""
-        self._empty = False
-        super().set_values(values)
-
-    def set_empty(self) -> None:
-        """Show only a dashed frame: there is no image yet."""
-        self._empty = True
-        self.update()
-
-    def is_empty(self) -> bool:
-        """Whether the preview shows no image."""
-        return self._empty
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if not self._empty:
-            super().paintEvent(event)
-            return
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
-        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DashLine))
-        painter.drawRect(self.target_rect().adjusted(0, 0, -1, -1))
-        painter.end()
-
-
-class SignedPreview(SquarePreview):
-    """A 28x28 signed image (a change) in the diverging colours, symmetric about 0."""
-
-    def set_signed(self, values: npt.ArrayLike, limit: float, lut: Array) -> None:
-        """Show ``values`` with ``-limit`` red, 0 white, ``+limit`` blue (``lut``: (256, 4))."""
-        arr = np.asarray(values, dtype=np.float64).reshape(SIDE, SIDE)
-        self._values = arr.astype(np.float32)
-        self._empty = False
-        index = np.clip(np.round((arr / max(limit, 1e-12) + 1.0) * 127.5), 0, 255)
-        rgba = np.ascontiguousarray(lut[index.astype(np.intp)], dtype=np.uint8)
-        self._image = QImage(rgba.data, SIDE, SIDE, 4 * SIDE, QImage.Format.Format_RGBA8888).copy()
-        self.update()
-
-
-class BeforeAfterBars(pg.PlotWidget):
-    """The ten outputs before (grey) and after (teal) a probe, side by side."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        item = self.getPlotItem()
-        item.setMouseEnabled(False, False)
-        item.hideButtons()
-        item.setMenuEnabled(False)
-        self.before = pg.BarGraphItem(x=np.arange(10) - 0.19, height=np.zeros(10), width=0.36)
-        self.after = pg.BarGraphItem(x=np.arange(10) + 0.19, height=np.zeros(10), width=0.36)
-        self.addItem(self.before)
-        self.addItem(self.after)
-        self.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")]])
-        self.getAxis("left").setWidth(26)
-        self.setYRange(0.0, 1.04, padding=0)
-        self.setMinimumSize(140, 90)
-        self.set_values(np.zeros(10), None)
-
-    def set_values(self, before: Array, after: Array | None) -> None:
-        """Heights of the bars; ``after=None`` hides the second series."""
-        n = before.size
-        if self.getAxis("bottom")._tickLevels is None or len(self.before.opts["height"]) != n:
-            self.getAxis("bottom").setTicks([[(i, str(i)) for i in range(n)]])
-            self.setXRange(-0.6, n - 0.4, padding=0)
-        self.before.setOpts(x=np.arange(n) - 0.19, height=before)
-        self.after.setVisible(after is not None)
-        if after is not None:
-            self.after.setOpts(x=np.arange(n) + 0.19, height=after)
-
-    def restyle(self, dark: bool) -> None:
-        """Follow the light or dark palette."""
-        background, foreground = theme.plot_colours(dark)
-        self.setBackground(background)
-        for name in ("left", "bottom"):
-            axis = self.getAxis(name)
-            axis.setPen(foreground)
-            axis.setTextPen(foreground)
-        before = QColor(112, 118, 130) if dark else QColor(170, 176, 188)
-        after = QColor(40, 190, 170) if dark else QColor(0, 150, 136)
-        self.before.setOpts(brush=before, pen=None)
-        self.after.setOpts(brush=after, pen=None)
-        swatch = '<span style="color:{}">&#9632;</span>'
-        self.setTitle(
-            f"{swatch.format(before.name())} before {swatch.format(after.name())} after",
-            color=foreground.name(),
-            size="8pt",
-        )
-
-    def heights(self) -> tuple[Array, Array | None]:
-        """``(before, after)`` as drawn (``after`` None when hidden)."""
-        after = np.asarray(self.after.opts["height"]) if self.after.isVisible() else None
-        return np.asarray(self.before.opts["height"]), after
-
-
-def a_digit(k: int) -> str:
-    """``"a 3"``, ``"an 8"``."""
-    return f"an {k}" if str(k)[0] == "8" or k in (11, 18) else f"a {k}"
-
-
-def percent(value: float) -> str:
-    """A probability as a percentage that never rounds up to a certain 100%."""
-    if value >= 0.999:
-        return ">99.9%"
-    return f"{value:.1%}" if value >= 0.99 else f"{value:.0%}"
-
-
-def transform_text(dy: int, dx: int, degrees: int) -> str:
-    """``"shifted 2 px down, 1 px left, rotated 15° counter-clockwise"``."""
-    parts = []
-    if dy:
-        parts.append(f"{abs(dy)} px {'down' if dy > 0 else 'up'}")
-    if dx:
-        parts.append(f"{abs(dx)} px {'right' if dx > 0 else 'left'}")
-    text = f"shifted {', '.join(parts)}" if parts else ""
-    if degrees:
-        turn = "counter-clockwise" if degrees > 0 else "clockwise"
-        text += f"{', ' if text else ''}rotated {abs(degrees)}\u00b0 {turn}"
-    return text or "not moved (shift and angle are 0)"
-
-
-class ProbesPanel(QWidget):
+class ProbesPanel(ProbesView):
     """Probe the current input: noise, shift/rotate, nudge towards a digit, dream one.
 
     Parameters
@@ -260,120 +111,13 @@ class ProbesPanel(QWidget):
         self._noise_seed = self._dream_seed = seed
         self._after_out: Array | None = None
         self._build()
+        self._connect_controls()
         state.activations_changed.connect(self._on_activations_changed)
         state.params_changed.connect(self._on_params_changed)
         state.network_replaced.connect(self._on_network_replaced)
         state.appearance_changed.connect(self._restyle)
         self._on_network_replaced()
         self._restyle()
-
-    # ------------------------------------------------------------------ building
-    def _build(self) -> None:
-        self.before_view, self.after_view = SquarePreview(self), SquarePreview(self)
-        self.change_view = SignedPreview(self)
-        self.change_view.setToolTip("probed - before: blue = brighter, red = darker")
-        self._before_caption = QLabel("input")
-        self.before_label, self.after_label, self.change_label = QLabel(), QLabel(), QLabel()
-        arrow = QLabel("\u2192")
-        arrow.setStyleSheet("font-size: 18pt")
-        pictures = QGridLayout()
-        pictures.setVerticalSpacing(2)
-        columns = (
-            (self._before_caption, self.before_view, self.before_label),
-            (QLabel("probed"), self.after_view, self.after_label),
-            (QLabel("change"), self.change_view, self.change_label),
-        )
-        for col, widgets in zip((0, 2, 3), columns, strict=True):
-            for row, widget in enumerate(widgets, start=1):
-                if isinstance(widget, QLabel):
-                    widget.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-                pictures.addWidget(widget, row, col)
-            pictures.setColumnStretch(col, 1)
-        pictures.addWidget(arrow, 2, 1)
-        pictures.setRowStretch(0, 1)  # centre the pictures vertically
-        pictures.setRowStretch(4, 1)
-        self.bars = BeforeAfterBars(self)
-        top = QHBoxLayout()
-        top.addLayout(pictures, 2)
-        top.addWidget(self.bars, 1)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.summary.setMinimumHeight(3 * self.summary.fontMetrics().height())
-        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        controls = self._build_controls()
-        result = QHBoxLayout()
-        result.addWidget(self.summary, 1)
-        result.addWidget(self.use_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(top, 1)
-        layout.addLayout(result)
-        layout.addLayout(controls)
-
-    def _build_controls(self) -> QGridLayout:
-        self.noise_slider = QSlider(Qt.Orientation.Horizontal)
-        self.noise_slider.setRange(0, NOISE_STEPS)
-        self.noise_slider.setValue(20)
-        self.noise_slider.setToolTip("Standard deviation of the Gaussian noise (0 to 0.5).")
-        self._noise_value = QLabel()
-        self.noise_button = QPushButton("Add noise")
-        self.dy_box = self._spin(-4, 4, " px", "\u2193 ")
-        self.dx_box = self._spin(-4, 4, " px", "\u2192 ")
-        self.dy_box.setToolTip("Shift down (negative: up), in pixels.")
-        self.dx_box.setToolTip("Shift right (negative: left), in pixels.")
-        self.angle_box = self._spin(-30, 30, "\u00b0", "\u27f2 ")
-        self.angle_box.setSingleStep(5)
-        self.angle_box.setToolTip("Rotate counter-clockwise (negative: clockwise), in degrees.")
-        self.transform_button = QPushButton("Apply")
-        self.target_box = QComboBox()
-        self.target_box.setToolTip("The digit k to nudge towards or to dream of.")
-        self.nudge_button = QPushButton()
-        self.nudge_button.setToolTip(
-            "Small steps on the input (each pixel moves by 0.01 along the sign of the\n"
-            "gradient that raises k) until the network says k, up to 500 steps."
-        )
-        self.start_box = QComboBox()
-        self.start_box.addItems(["from noise", "from blank"])
-        self.dream_button = QPushButton()
-        self.dream_button.setToolTip(
-            "Gradient ascent on the input to raise output k (200 steps), with every\n"
-            "pixel kept in [0, 1]: the network's own picture of the digit."
-        )
-        self.use_button = QPushButton("Use as input")
-        self.use_button.setToolTip("Send the probed image to the canvas as the network input.")
-        grid = QGridLayout()
-        grid.setVerticalSpacing(3)
-        rows: list[list[tuple[QWidget, int]]] = [
-            [(QLabel("Noise"), 1), (self.noise_slider, 2), (self._noise_value, 1)],
-            [(QLabel("Move"), 1), (self.dy_box, 1), (self.dx_box, 1), (self.angle_box, 1)],
-            [
-                (QLabel("Digit"), 1),
-                (self.target_box, 1),
-                (self.nudge_button, 1),
-                (self.start_box, 1),
-            ],
-        ]
-        buttons = (self.noise_button, self.transform_button, self.dream_button)
-        for r, (row, button) in enumerate(zip(rows, buttons, strict=True)):
-            col = 0
-            for widget, span in row:
-                grid.addWidget(widget, r, col, 1, span)
-                col += span
-            grid.addWidget(button, r, 4)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(2, 1)
-        self._connect_controls()
-        return grid
-
-    @staticmethod
-    def _spin(low: int, high: int, suffix: str, prefix: str) -> QSpinBox:
-        box = QSpinBox()
-        box.setRange(low, high)
-        box.setSuffix(suffix)
-        box.setPrefix(prefix)
-        return box
 
     def _connect_controls(self) -> None:
         self.noise_slider.valueChanged.connect(self._on_noise_strength)
@@ -476,22 +220,23 @@ class ProbesPanel(QWidget):
             self._show(Probe("dream", result.image, before=result.start, result=result))
 
     def _show(self, probe: Probe) -> None:
-        self._token += 1  # any probe still running is now out of date
-        self._busy = None
-        self._probe = probe
-        self._seen_input = self.state.input
+        self._set_probe(probe)
         self._weights_moved = False
         self._refresh()
         self.probe_finished.emit(probe.kind)
 
     def _clear(self, text: str = "") -> None:
-        self._token += 1
-        self._busy = None
-        self._probe = None
-        self._seen_input = self.state.input
+        self._set_probe(None)
         self._refresh()
         if text:
             self.summary.setText(text)
+
+    def _set_probe(self, probe: Probe | None) -> None:
+        """Show ``probe`` (or none) for the current input, from the next refresh on."""
+        self._token += 1  # any probe still running is now out of date
+        self._busy = None
+        self._probe = probe
+        self._seen_input = self.state.input
 
     # ------------------------------------------------------------------ state -> view
     def _on_activations_changed(self) -> None:
@@ -543,6 +288,11 @@ class ProbesPanel(QWidget):
             )
 
     @property
+    def _softmax(self) -> bool:
+        """Whether the outputs are a softmax (cross-entropy cost), not sigmoid activations."""
+        return self.state.net.cost == "cross_entropy"
+
+    @property
     def supported(self) -> bool:
         """Whether the network takes 28x28 images (the probes' only input)."""
         return self.state.net.sizes[0] == SIDE * SIDE
@@ -568,8 +318,9 @@ class ProbesPanel(QWidget):
         self.change_view.set_signed(change, limit, theme.diverging_lut(self.state.colour_blind))
         self.change_label.setText(f"up to \u00b1{limit:.2f}")
         before_k, after_k = int(np.argmax(before_out)), int(np.argmax(self._after_out))
-        self.before_label.setText(self._prediction_html(before_out, False))
-        self.after_label.setText(self._prediction_html(self._after_out, after_k != before_k))
+        changed = after_k != before_k
+        self.before_label.setText(prediction_html(before_out, False, self._softmax))
+        self.after_label.setText(prediction_html(self._after_out, changed, self._softmax))
         self.bars.set_values(before_out, self._after_out)
         if not self._busy:
             self.summary.setText(self._summary(probe, before_k, after_k))
@@ -577,33 +328,19 @@ class ProbesPanel(QWidget):
     def _show_empty(self, before_out: Array) -> None:
         self.after_view.set_empty()
         self.change_view.set_empty()
-        self.before_label.setText(self._prediction_html(before_out, False))
+        self.before_label.setText(prediction_html(before_out, False, self._softmax))
         self.after_label.setText("\u2013")
         self.change_label.setText("")
         self.bars.set_values(before_out, None)
         if not self._busy:
             self.summary.setText("Choose a probe below: it works on the current input.")
 
-    def _prediction_html(self, outputs: Array, changed: bool) -> str:
-        k = int(np.argmax(outputs))
-        value = self._value_text(float(outputs[k]))
-        html = f'<span style="font-size:15pt; font-weight:600">{k}</span> {value}'
-        if changed:
-            style = f"background:{theme.HIGHLIGHT.name()}; color:#202020"
-            html = f'<span style="{style}">&nbsp;{html}&nbsp;</span>'
-        return html
-
-    def _value_text(self, value: float) -> str:
-        """A softmax output as a percentage; a sigmoid output as the activation it is (HTML)."""
-        return (
-            escape(percent(value)) if self.state.net.cost == "cross_entropy" else f"a = {value:.2f}"
-        )
-
     def _summary(self, probe: Probe, before_k: int, after_k: int) -> str:
         if probe.kind == "nudge":
             text = nudge_text(probe.result)  # type: ignore[arg-type]
         elif probe.kind == "dream":
-            text = self._dream_text(probe.result, after_k)  # type: ignore[arg-type]
+            value = float(self._after_out[probe.result.target])  # type: ignore[index,union-attr]
+            text = dream_text(probe.result, after_k, value, self._softmax)  # type: ignore[arg-type]
         elif after_k == before_k:
             text = f"{probe.text}: still {a_digit(after_k)}."
         else:
@@ -611,27 +348,6 @@ class ProbesPanel(QWidget):
         if self._weights_moved:
             text += " <i>(Found with earlier weights; the predictions use the live ones.)</i>"
         return text
-
-    def _dream_text(self, result: probes.DreamResult, label: int) -> str:
-        k, value = result.target, float(self._after_out[result.target])  # type: ignore[index]
-        start = "noise" if result.start.any() else "a blank image"
-        head = f"Dreamt from {start} by {DREAM_STEPS} steps of gradient ascent on output {k}"
-        softmax = self.state.net.cost == "cross_entropy"
-        if label != k and softmax:
-            return f"{head}: output {k} reached only {escape(percent(value))}; it says {label}."
-        if label != k:
-            return (
-                f"{head}: output {k} rose to {value:.2f}, but output {label} is higher still, "
-                f"so the network says {label} (sigmoid outputs do not compete)."
-            )
-        if softmax:
-            sure = f"the network is {escape(percent(value))} sure this is {a_digit(k)}"
-        else:
-            sure = (
-                f"output {k} is at {value:.2f} (a sigmoid activation, not a probability): "
-                f"the network calls it {a_digit(k)}"
-            )
-        return f"{head}: <b>{sure}</b>. Its idea of {a_digit(k)} need not look like one."
 
     def _update_buttons(self) -> None:
         k = self.target()
@@ -707,23 +423,3 @@ class ProbesPanel(QWidget):
     def summary_text(self) -> str:
         """The sentence under the pictures."""
         return self.summary.text()
-
-
-def nudge_text(result: probes.NudgeResult) -> str:
-    """What a nudge did, in words and the change figures of ``result``."""
-    k, n = result.target, result.steps
-    if n == 0:
-        return f"The input is already classified as {k}: nothing to nudge."
-    size = (
-        f"the image changed by at most {result.linf:.2f} per pixel "
-        f"(mean {result.mean_abs:.3f}, {result.changed_pixels} of {result.image.size} pixels)"
-    )
-    if not result.reached:
-        return (
-            f"Gave up after {n} steps: still not {a_digit(k)} (output {k} rose from "
-            f"{result.scores[0]:.2f} to {result.scores[-1]:.2f}); {size}."
-        )
-    steps = "1 step" if n == 1 else f"{n} steps"
-    return (
-        f"Nudged towards {k}: <b>now {a_digit(k)}</b> after {steps} of \u00b1{NUDGE_STEP}; {size}."
-    )
