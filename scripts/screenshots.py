@@ -21,6 +21,7 @@ if not os.environ.get("DISPLAY"):
 
 import itertools
 
+import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -79,6 +80,14 @@ def wait_until(app: QApplication, done, seconds: float) -> None:
         spin(app, 0.1)
 
 
+def show_mistake(window: MainWindow) -> None:
+    """A test digit the network gets wrong, with its true label (a good nudge picture)."""
+    data, net = window.state.dataset, window.state.net
+    wrong = np.flatnonzero(net.predict(data.test_x[:2000]) != data.test_y[:2000])
+    i = int(wrong[0]) if len(wrong) else 0
+    window.state.set_input(data.test_x[i], label=int(data.test_y[i]))
+
+
 def show_tab(app: QApplication, window: MainWindow, name: str) -> None:
     """Bring a tabbed panel to the front and let it catch up."""
     window.docks[name].raise_()
@@ -86,7 +95,16 @@ def show_tab(app: QApplication, window: MainWindow, name: str) -> None:
 
 
 def save(widget, path: Path) -> None:
-    if not widget.grab().save(str(path)):
+    """A picture of ``widget``: from the screen on a real display, else rendered."""
+    if QApplication.platformName() == "xcb":
+        QApplication.processEvents()
+        top_left = widget.mapToGlobal(widget.rect().topLeft())
+        picture = widget.screen().grabWindow(
+            0, top_left.x(), top_left.y(), widget.width(), widget.height()
+        )
+    else:
+        picture = widget.grab()
+    if not picture.save(str(path)):
         raise OSError(f"could not write {path}")
     print("wrote", path)
 
@@ -132,11 +150,13 @@ def main() -> int:
     save(window, args.out / "nnviz-training.png")
     for name in ("canvas", "network", "weights", "cost", "surface"):
         save(window.docks[name].widget(), args.out / f"panel-{name}.png")
+    show_mistake(window)
     window.panels["network"].set_nudges_shown(True)
-    show_tab(app, window, "backprop")
-    window.state.select(1, 5)
+    window.state.select(2, 3)
     spin(app, 1.0)
     save(window.docks["network"].widget(), args.out / "panel-network-nudges.png")
+    show_tab(app, window, "backprop")
+    spin(app, 1.0)
     save(window.docks["backprop"].widget(), args.out / "panel-backprop.png")
     window.panels["network"].set_nudges_shown(False)
     window.state.select(-1, -1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("nnviz — the 3Blue1Brown network, live")
         self.setDockNestingEnabled(True)
+        self.setAutoFillBackground(True)  # the gaps between docks never keep stale pixels
+        self._relayout_watch = _RepaintAfterRelayout(self)
         self.settings = QSettings()
         self.state = AppState(net, self)
         self.actions_ = Actions(self)
@@ -170,7 +172,9 @@ class MainWindow(QMainWindow):
         """Add another panel as a dock (used by later panels such as the loss surface)."""
         dock = QDockWidget(getattr(panel, "title", name), self)
         dock.setObjectName(f"dock_{name}")
+        panel.setAutoFillBackground(True)  # exposed areas never keep stale pixels
         dock.setWidget(panel)
+        dock.installEventFilter(self._relayout_watch)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -348,6 +352,27 @@ class MainWindow(QMainWindow):
             self.save_settings()
             self.session.shutdown()
         event.accept()
+
+
+class _RepaintAfterRelayout(QObject):
+    """Repaints the whole window shortly after docks moved or resized.
+
+    When a panel's size hint changes, Qt moves the dock tab bars; their old
+    pixels were sometimes left on screen (seen in the gaps between docks).
+    One full repaint 50 ms after the last move clears them.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(window.update)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+            self.timer.start()
+        return False
 
 
 def _bool(value: object) -> bool:
