@@ -180,8 +180,15 @@ class Engine:
             return
         ev = trainer.evaluate()
         self.pending.evaluations.append(
-            EpochResult(trainer.epoch, trainer.step_count, ev.cost, ev.accuracy, ev.confusion,
-                        ev.outputs.astype(np.float32), on_demand)
+            EpochResult(
+                trainer.epoch,
+                trainer.step_count,
+                ev.cost,
+                ev.accuracy,
+                ev.confusion,
+                ev.outputs.astype(np.float32),
+                on_demand,
+            )
         )
 
     def _set_state(self, state: str) -> None:
@@ -205,8 +212,13 @@ class Engine:
         self.send("ready")
 
     def do_reset(
-        self, generation: int, sizes: tuple[int, ...], activation: str, cost: str,
-        theta: Array, config: dict[str, Any],
+        self,
+        generation: int,
+        sizes: tuple[int, ...],
+        activation: str,
+        cost: str,
+        theta: Array,
+        config: dict[str, Any],
     ) -> None:
         """A new network (or a loaded one) and settings; paused."""
         net = Network(sizes, activation, cost)
@@ -278,8 +290,9 @@ class Engine:
         data, net = self.dataset, self.net
         if data is None or net is None:
             return
-        self.trainer = Trainer(net, data.train_x, data.train_y, self.config,
-                               data.test_x, data.test_y)
+        self.trainer = Trainer(
+            net, data.train_x, data.train_y, self.config, data.test_x, data.test_y
+        )
 
     # ------------------------------------------------------------------ snapshots
     def _publish(self, force: bool = False) -> None:

@@ -111,6 +111,7 @@ def training_speed(
                     reference.step(idx)
 
         theirs.append(_rate(run_reference, n * batch_size))
+
         def run_ours(n: int = n) -> None:
             trainer.step(n)
 

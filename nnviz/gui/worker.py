@@ -116,8 +116,15 @@ class TrainingWorker(QObject):
         tell them from late snapshots of the old one.
         """
         theta = net.theta.copy()
-        self._send("reset", generation, net.sizes, net.activation, net.cost, theta,
-                   dataclasses.asdict(config))
+        self._send(
+            "reset",
+            generation,
+            net.sizes,
+            net.activation,
+            net.cost,
+            theta,
+            dataclasses.asdict(config),
+        )
 
     def evaluate(self) -> None:
         """Evaluate on the test set now; the result comes in a snapshot's evaluations."""
@@ -163,8 +170,9 @@ class TrainingWorker(QObject):
         # "spawn": a fresh interpreter, never a fork of a process running Qt.
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
-        self._process = context.Process(target=engine.serve, args=(child,),
-                                        name="nnviz-training", daemon=True)
+        self._process = context.Process(
+            target=engine.serve, args=(child,), name="nnviz-training", daemon=True
+        )
         self._process.start()
         child.close()
         self._conn = parent
@@ -221,8 +229,11 @@ class TrainingWorker(QObject):
             return
         try:
             data = datasets.load_dataset(
-                datasets.MNIST, folder, download_missing=download,
-                progress=self._progress, stop=self._download_stop,
+                datasets.MNIST,
+                folder,
+                download_missing=download,
+                progress=self._progress,
+                stop=self._download_stop,
             )
         except (NnvizError, OSError) as exc:
             message = "download cancelled" if isinstance(exc, Cancelled) else str(exc)

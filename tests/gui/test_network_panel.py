@@ -135,7 +135,8 @@ def test_winner_label_moves_with_the_prediction(
     for k in range(12):
         state.set_input(mnist.test_x[k])
         marked = [
-            j for j, label in enumerate(panel.output_labels)
+            j
+            for j, label in enumerate(panel.output_labels)
             if label.is_bold() and label.plate() is not None
         ]
         assert marked == [state.prediction]
