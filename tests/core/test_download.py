@@ -279,3 +279,16 @@ def test_fashion_spec_downloads_and_loads(small_fashion: DatasetSpec, tmp_path: 
     # The real Fashion-MNIST checksums refuse these files: the spec is what is checked.
     with pytest.raises(DataError, match="not the published Fashion-MNIST file"):
         load_dataset(FASHION_MNIST, data.folder)
+
+
+def test_mirrors_from_the_environment(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NNVIZ_MIRRORS replaces the spec's mirror list (no trailing slash needed).
+    monkeypatch.setenv("NNVIZ_MIRRORS", f"{server}missing/, {server}good")
+    folder = download(MNIST, tmp_path, roles=LABELS)
+    reports = verify_dir(MNIST, folder)
+    assert reports[1].ok and reports[3].ok
+    monkeypatch.setenv("NNVIZ_MIRRORS", f"{server}missing/")
+    with pytest.raises(DownloadError, match="missing/"):
+        download(MNIST, tmp_path / "other", roles=LABELS)
