@@ -9,6 +9,7 @@ rounds so that a busy machine slows them alike; the figures are medians.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -222,10 +223,11 @@ def surface_speed(
     On the bundled 784-16-16-10 model and a filter-normalised random plane
     through it (``a, b`` in [-1, 1]), :func:`~nnviz.core.surface.cost_grid`
     computes ``resolution**2`` costs on ``size`` training images; its time is
-    the median of ``rounds`` runs. After each run, a share of ``naive_points``
-    seeded grid points is evaluated the plain way
-    (:func:`~nnviz.core.surface.cost_grid_naive`, one ``net.evaluate`` per
-    point); their mean time per point times ``resolution**2`` is the naive
+    the median of ``rounds`` runs, with one thread per CPU (its default) and
+    with one thread (as in the app, where training has the other core).
+    After each run, a share of ``naive_points`` seeded grid points is
+    evaluated the plain way (:func:`~nnviz.core.surface.cost_grid_naive`, one
+    ``net.evaluate`` per point); their mean time per point times ``resolution**2`` is the naive
     estimate. ``max_relative_difference`` compares those points' costs with
     the fast grid's (float32 rounding, ~1e-7).
     """
@@ -238,11 +240,14 @@ def surface_speed(
     axis = np.linspace(-1.0, 1.0, resolution)
     rng = np.random.default_rng(0)
     sample = rng.integers(0, resolution, (max(naive_points, rounds), 2))
-    grid_times, naive_times, worst = [], [], 0.0
+    grid_times, one_thread_times, naive_times, worst = [], [], [], 0.0
     for part in np.array_split(sample, rounds):
         start = time.perf_counter()
         grid = cost_grid(net, plane, x, y, axis, axis)
         grid_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        cost_grid(net, plane, x, y, axis, axis, workers=1)
+        one_thread_times.append(time.perf_counter() - start)
         for i, j in part:
             start = time.perf_counter()
             naive = cost_grid_naive(net, plane, x, y, axis[j : j + 1], axis[i : i + 1])[0, 0]
@@ -253,6 +258,8 @@ def surface_speed(
     return {
         "grid_seconds": grid_seconds,
         "grid_seconds_min": min(grid_times),
+        "grid_workers": min(resolution, os.cpu_count() or 1),
+        "grid_seconds_one_thread": statistics.median(one_thread_times),
         "naive_seconds_estimated": naive_estimate,
         "naive_ms_per_point": statistics.fmean(naive_times) * 1e3,
         "speedup": naive_estimate / grid_seconds,

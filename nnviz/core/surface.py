@@ -14,11 +14,15 @@ grid of ``(a, b)`` with the batched kernel of :mod:`nnviz.core.surface_kernel`.
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from nnviz.core.datasets import StopFlag
 from nnviz.core.errors import Cancelled, ConfigError
@@ -139,6 +143,7 @@ def cost_grid(
     stop: StopFlag | None = None,
     out: Array | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> Array:
     """The exact mean cost at ``theta(a, b)`` for every grid point, fast.
 
@@ -158,6 +163,12 @@ def cost_grid(
         Optional float64 ``(len(b_values), len(a_values))`` array to fill.
     progress
         Called as ``progress(rows_done, rows)`` after each row.
+    workers
+        Threads computing rows at once (default: one per CPU). NumPy works
+        outside the GIL, so two threads nearly halve the time on two cores;
+        meanwhile BLAS is held to one thread (threadpoolctl), as its own
+        threads would oversubscribe the cores. The result does not depend on
+        the number. ``stop`` and ``progress`` are called from this thread.
     """
     _check_plane(net, plane)
     xs = net.check_input(x)
@@ -169,11 +180,31 @@ def cost_grid(
         raise ConfigError(f"out must be a float64 array of shape {(len(b), len(a))}")
     x32 = xs.astype(np.float32, copy=False)
     kernel = GridKernel(net.copy(np.float32), plane, x32, ys, _IMAGE_CHUNK, _WORK_BYTES)
-    for i, b_value in enumerate(b):
-        _check_stop(stop)
-        out[i] = kernel.row(a, float(b_value))
+    n_workers = min(len(b), workers if workers is not None else os.cpu_count() or 1)
+    if n_workers < 1:
+        raise ConfigError(f"workers must be at least 1, got {workers}")
+
+    def finish(i: int, row: Array | Future[Array]) -> None:
+        out[i] = row.result() if isinstance(row, Future) else row
         if progress is not None:
             progress(i + 1, len(b))
+
+    if n_workers == 1:
+        for i, b_value in enumerate(b):
+            _check_stop(stop)
+            finish(i, kernel.row(a, float(b_value)))
+        return out
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_workers) as pool:
+        running: deque[tuple[int, Future[Array]]] = deque()
+        try:
+            for i, b_value in enumerate(b):
+                _check_stop(stop)  # before each row starts
+                running.append((i, pool.submit(kernel.row, a, float(b_value))))
+                if len(running) == n_workers:
+                    finish(*running.popleft())
+        finally:  # rows under way are finished (and kept) even when stopped
+            while running:
+                finish(*running.popleft())
     return out
 
 

@@ -6,6 +6,7 @@ sizes and drives a :class:`GridKernel` row by row.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -72,7 +73,7 @@ class GridKernel:
             self.images.append((s.reshape(3, -1), ys, shift))
         per_point = max(image_chunk * (size + 1) * 4 for size in net.sizes[1:])
         self.batch = max(1, work_bytes // per_point)  # grid points per pass
-        self.buffers: dict[tuple[int, int], list[Array]] = {}
+        self._local = threading.local()  # buffers per thread: rows may run in parallel
 
     def _stack(self, plane: Plane, l: int) -> Array:
         net = self.net
@@ -88,7 +89,10 @@ class GridKernel:
         return stack
 
     def row(self, a_values: Array, b: float) -> Array:
-        """Mean cost at ``(a, b)`` for every ``a`` in ``a_values``, float64."""
+        """Mean cost at ``(a, b)`` for every ``a`` in ``a_values``, float64.
+
+        Safe to call from several threads at once (each has its own buffers).
+        """
         coef = np.stack([np.ones_like(a_values), a_values, np.full_like(a_values, b)], axis=1)
         weights = [
             (coef @ s.reshape(3, -1)).astype(np.float32).reshape(-1, *s.shape[1:])
@@ -117,10 +121,11 @@ class GridKernel:
 
     def _buffers(self, p: int, m: int) -> list[Array]:
         """Per layer ``(p, (n + 1) m)``: activations with a last row of ones, reused."""
-        bufs = self.buffers.get((p, m))
+        cache: dict[tuple[int, int], list[Array]] = self._local.__dict__.setdefault("bufs", {})
+        bufs = cache.get((p, m))
         if bufs is None:
             bufs = [np.ones((p, (n + 1) * m), dtype=np.float32) for n in self.net.sizes[1:]]
-            self.buffers[(p, m)] = bufs
+            cache[(p, m)] = bufs
         return bufs
 
     def _hidden(self, z: Array) -> None:

@@ -92,8 +92,9 @@ class _Server:
             self.conn.send(("progress", job, done, rows))
 
         net = Network(*spec)
+        # One thread: this process runs beside training and the GUI on few cores.
         return surface.cost_grid(
-            net, plane, self.x, self.y, a, b, stop=_Cancel(self, job), progress=progress
+            net, plane, self.x, self.y, a, b, stop=_Cancel(self, job), progress=progress, workers=1
         )
 
     def do_costs(self, job: int, spec: Spec, thetas: Array) -> Array:

@@ -337,6 +337,25 @@ def test_cost_grid_stops_between_rows(images) -> None:
     assert done is out and np.all(np.isfinite(out))
 
 
+def test_cost_grid_threads_give_the_same_grid_and_stop_between_rows(images) -> None:
+    x, y = images
+    net = Network(seed=2)
+    plane = random_plane(net, net.theta, seed=2)
+    a, b = np.linspace(-1, 1, 6), np.linspace(-1, 1, 9)
+    one = cost_grid(net, plane, x, y, a, b, workers=1)
+    rows: list[int] = []
+    three = cost_grid(net, plane, x, y, a, b, workers=3, progress=lambda i, n: rows.append(i))
+    np.testing.assert_array_equal(three, one)  # rows are independent: bit-identical
+    assert rows == list(range(1, 10))  # in order, from the calling thread
+    out = np.full((9, 6), np.nan)
+    stop = CountingStop(after=4)
+    with pytest.raises(Cancelled):
+        cost_grid(net, plane, x, y, a, b, stop=stop, out=out, workers=3)
+    assert stop.calls == 5  # rows 0-3 were started, then the flag was set
+    np.testing.assert_array_equal(out[:4], one[:4])  # rows under way were finished
+    assert np.all(np.isnan(out[4:]))
+
+
 def test_cost_grid_refuses_bad_arguments(images) -> None:
     x, y = images
     net = Network(seed=1)
@@ -353,6 +372,8 @@ def test_cost_grid_refuses_bad_arguments(images) -> None:
         cost_grid(net, plane, x, y, a, b, out=np.empty((5, 4)))
     with pytest.raises(ConfigError, match="labels"):
         cost_grid(net, plane, x, y[:-1], a, b)
+    with pytest.raises(ConfigError, match="workers"):
+        cost_grid(net, plane, x, y, a, b, workers=0)
 
 
 def test_path_costs_are_the_costs_at_each_point(images) -> None:
