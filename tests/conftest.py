@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nnviz.core.datasets import Dataset, load_mnist
+
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
@@ -38,6 +40,12 @@ def mnist_dir() -> Path:
             pytrace=False,
         )
     return folder.resolve()
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir: Path) -> Dataset:
+    """The real MNIST sets, loaded once (tests read them, never change them)."""
+    return load_mnist(mnist_dir, download_missing=False)
 
 
 _IDX_TYPE_CODES = {"u1": 0x08, "i1": 0x09, "i2": 0x0B, "i4": 0x0C, "f4": 0x0D, "f8": 0x0E}

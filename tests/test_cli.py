@@ -9,10 +9,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from nnviz.cli import main
-from nnviz.core import datasets
 from nnviz.core.modelio import load_model
 
 
@@ -25,11 +23,6 @@ def write_png(path: Path, image: np.ndarray) -> Path:
     qimage = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
     assert qimage.save(str(path))
     return path
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> datasets.Dataset:
-    return datasets.load_mnist(mnist_dir, download_missing=False)
 
 
 def test_train_prints_epochs_and_saves_a_model(tmp_path, mnist_dir, capsys) -> None:

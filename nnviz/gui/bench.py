@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QPointF, Qt, QTimer, Slot
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEventLoop,
+    QObject,
+    QPointF,
+    QSettings,
+    Qt,
+    QTimer,
+    Slot,
+)
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -84,10 +94,16 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from nnviz.gui.app import create_app, limit_blas_threads
     from nnviz.gui.mainwindow import MainWindow
+    from nnviz.gui.panels.visibility import out_of_sight
 
     limit_blas_threads()
 
     app = create_app()
+    # The first-start layout, whatever this user saved: which panels are in
+    # sight (tabs on top, closed docks) changes the figures.
+    settings_dir = tempfile.TemporaryDirectory(prefix="nnviz-bench-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir.name)
     seconds = 3.0 if quick else 8.0
     before = headless_rate(data, seconds / 2)
     net, meta = load_model(bundled_model_path())
@@ -96,10 +112,12 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
     window.show()
     window.session.use_dataset(data)
     _spin(app, 0.5)
+    in_sight = [d.windowTitle() for d in window.docks.values() if not out_of_sight(d.widget())]
     live = _measure_training(app, window, seconds)
     drawing = _measure_drawing(app, window)
     window.actions_.train.trigger()  # pause
     window.close()
+    settings_dir.cleanup()
     after = headless_rate(data, seconds / 2)
     headless = (before + after) / 2
     return {
@@ -112,6 +130,7 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
         "draw_to_prediction_ms_median": drawing[0],
         "draw_to_prediction_ms_p95": drawing[1],
         "platform": QApplication.platformName(),
+        "panels_in_sight": in_sight,
     }
 
 

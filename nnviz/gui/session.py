@@ -24,6 +24,7 @@ from nnviz.core.presets import DEFAULT_SIZES, get_preset
 from nnviz.core.trainer import TrainConfig
 from nnviz.gui.controls import Architecture
 from nnviz.gui.datadialog import DataDialog
+from nnviz.gui.panels.visibility import sliced, slicing_busy
 from nnviz.gui.snapshot import EpochResult
 from nnviz.gui.worker import TrainingWorker, WorkerHandle
 from nnviz.paths import bundled_model_path
@@ -36,7 +37,8 @@ DRAWING_SNAPSHOT_GAP = 0.25
 DRAWING_DEFER_MS = 50
 #: Share of the GUI thread's time that showing snapshots may take; the rest
 #: stays free for input and other events (a slow machine shows fewer frames).
-FRAME_DUTY = 0.6
+FRAME_DUTY = 0.7
+FRAME_BUSY_RETRY_MS = 2
 COST_NAMES = {"quadratic": "quadratic", "cross_entropy": "cross-entropy"}
 
 
@@ -57,7 +59,8 @@ class Session(QObject):
         self.trained_here = False
         self.generation = 0
         self._last_taken = 0.0
-        self._frame_cost = 0.0  # seconds of GUI work per snapshot shown, smoothed
+        self._frame_cost = 0.0  # GUI-thread CPU seconds per snapshot shown, smoothed
+        self._taken_cpu = 0.0
         self._retry_pending = False
         self.last_evaluation: EpochResult | None = None
         self.message_box: QMessageBox | None = None
@@ -212,13 +215,16 @@ class Session(QObject):
             # waits in the box (newer ones merge into it) for a few frames.
             self._retry(DRAWING_DEFER_MS)
             return
+        if slicing_busy():  # the last frame is still being drawn
+            self._retry(FRAME_BUSY_RETRY_MS)
+            return
         wait = self._last_taken + self._frame_cost / FRAME_DUTY - now
         if wait > 0.002:
             # The last frame was costly: leave the event loop some idle time
             # (mouse, timers, the other panels) before drawing the next one.
             self._retry(int(wait * 1000))
             return
-        self._last_taken = now
+        self._last_taken, self._taken_cpu = now, time.thread_time()
         snapshot = self.worker.mailbox.take()
         if snapshot is None:
             return
@@ -226,13 +232,16 @@ class Session(QObject):
             return  # from before a reset that the worker has not applied yet
         if snapshot.last_evaluation is not None:
             self.last_evaluation = snapshot.last_evaluation
-        self.state.apply_snapshot(snapshot)
-        self.window.status.show_snapshot(snapshot)
-        QTimer.singleShot(0, self._frame_done)  # runs once the panels have repainted
+        # The panels' updates and repaints, one panel per turn of the event loop.
+        with sliced(on_drained=self._frame_done):
+            self.state.apply_snapshot(snapshot)
+            self.window.status.show_snapshot(snapshot)
 
     @Slot()
     def _frame_done(self) -> None:
-        cost = time.perf_counter() - self._last_taken
+        # CPU time of this thread, not wall time: the frame's slices let other
+        # events run in between, and the process may wait for a core.
+        cost = time.thread_time() - self._taken_cpu
         self._frame_cost = 0.7 * self._frame_cost + 0.3 * cost  # smoothed
 
     def _retry(self, msecs: int) -> None:

@@ -40,7 +40,7 @@ Array = npt.NDArray[Any]
 Spec = tuple[tuple[int, ...], str, str]
 
 POLL_SECONDS = 0.02  # how often the waiting worker thread looks at its stop flags
-NICE = 5  # lower CPU priority: about a quarter of a core while the GUI and training want it
+NICE = 19  # lowest CPU priority: the picture waits; drawing and training go first
 JOIN_SECONDS = 0.3  # how long a stopping process may finish its row before it is ended
 
 

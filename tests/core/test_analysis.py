@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -19,11 +17,6 @@ from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.core.trainer import Evaluation, evaluate
 from nnviz.paths import bundled_model_path
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> datasets.Dataset:
-    return datasets.load_mnist(mnist_dir, download_missing=False)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,11 +23,6 @@ from nnviz.paths import bundled_model_path
 
 COMBOS = list(itertools.product(ACTIVATIONS, COSTS))
 SIZES = (784, 16, 16, 10)
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> datasets.Dataset:
-    return datasets.load_mnist(mnist_dir, download_missing=False)
 
 
 def make_net(activation: str, cost: str, sizes: tuple[int, ...] = SIZES) -> Network:

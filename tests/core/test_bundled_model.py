@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,11 +10,6 @@ from nnviz.core.modelio import load_model
 from nnviz.core.preprocess import preprocess_drawing
 from nnviz.core.trainer import evaluate
 from nnviz.paths import bundled_model_path
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> datasets.Dataset:
-    return datasets.load_mnist(mnist_dir, download_missing=False)
 
 
 def test_bundled_model_is_the_lessons_net_at_96_percent(mnist: datasets.Dataset) -> None:

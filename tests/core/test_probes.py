@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,11 +22,6 @@ from nnviz.core.probes import (
     shift,
 )
 from nnviz.paths import bundled_model_path
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> datasets.Dataset:
-    return datasets.load_mnist(mnist_dir, download_missing=False)
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from nnviz.core.backprop import nudges, single_example_step, wish_sources
-from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.gui import theme
@@ -19,11 +18,6 @@ from nnviz.gui.panels.network import NetworkPanel
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> Dataset:
-    return load_mnist(mnist_dir, download_missing=False)
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QBoxLayout
 
-from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.core.preprocess import preprocess_drawing
@@ -23,11 +22,6 @@ from nnviz.gui.panels.canvas_widget import DrawingCanvas
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> Dataset:
-    return load_mnist(mnist_dir, download_missing=False)
 
 
 @pytest.fixture(scope="module")

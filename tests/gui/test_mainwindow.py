@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from nnviz.core.modelio import load_model, save_model
 from nnviz.core.network import Network
 from nnviz.gui.mainwindow import MainWindow
+from nnviz.gui.panels.visibility import out_of_sight
 from nnviz.paths import bundled_model_path
 
 
@@ -285,3 +286,20 @@ def test_message_boxes_do_not_block(qtbot, window) -> None:
     assert isinstance(window.session.message_box, QMessageBox)
     assert window.session.message_box.isVisible()
     window.session.message_box.accept()
+
+
+def test_panels_behind_a_tab_wait_and_catch_up_when_their_tab_is_chosen(
+    qtbot, window, mnist
+) -> None:
+    """Qt keeps a tabbed-away dock "visible" (only moved out of the window)."""
+    backprop = window.docks["backprop"]
+    panel = backprop.widget()
+    window.docks["network"].raise_()
+    qtbot.waitUntil(lambda: out_of_sight(panel))
+    before = panel.nudges
+    window.state.set_input(mnist.test_x[0], int(mnist.test_y[0]))
+    assert panel.nudges is before  # no work while behind the Network tab
+    assert not out_of_sight(window.docks["network"].widget())
+    backprop.raise_()
+    qtbot.waitUntil(lambda: panel.nudges is not before)
+    assert panel.nudges.target == int(mnist.test_y[0]) and not out_of_sight(panel)

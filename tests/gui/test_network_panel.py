@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 
 from nnviz.core.backprop import nudges
-from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.core.presets import MODERN
@@ -24,11 +23,6 @@ from nnviz.gui.panels.network import EDGE_ALPHAS, NetworkPanel
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> Dataset:
-    return load_mnist(mnist_dir, download_missing=False)
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from nnviz.core import probes
-from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.gui.panels.probes import ProbesPanel, a_digit
@@ -19,11 +17,6 @@ from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture(scope="module")
-def mnist(mnist_dir: Path) -> Dataset:
-    return load_mnist(mnist_dir, download_missing=False)
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -50,6 +49,7 @@ from nnviz.gui.panels.backprop_views import (
     digit_ticks,
 )
 from nnviz.gui.panels.network_nudges import output_bound
+from nnviz.gui.panels.visibility import later, out_of_sight
 from nnviz.gui.state import AppState
 
 if TYPE_CHECKING:
@@ -289,10 +289,9 @@ class BackpropPanel(QWidget):
         self._timer.stop()
         self._last_refresh = time.perf_counter()
         self._shown_input = self.state.input
-        if not self.isVisible():
-            self._dirty = True
+        if not self.isVisible() or out_of_sight(self):  # hidden, or a tab behind another
+            later(self, "refresh", self.refresh)
             return
-        self._dirty = False
         net = self.state.net
         if tuple(a.size for a in self.state.activations) != net.sizes:
             return  # mid-replacement
@@ -308,11 +307,6 @@ class BackpropPanel(QWidget):
         self.wish_plot.set_values(result.wish(result.n_layers))
         self.wish_plot.set_note(bt.content_note(result, output_bound(net.cost)))
         self._show_neuron(result)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
 
     def _on_target_changed(self, _index: int) -> None:
         if self.network_panel is not None:

@@ -24,13 +24,13 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from nnviz.core.analysis import Saturation, effective_images, saturation
 from nnviz.gui.panels.hidden_bars import SAMPLE_SIZE as SAMPLE_SIZE
 from nnviz.gui.panels.hidden_bars import legend_html, neuron_text, sample_training_images
 from nnviz.gui.panels.hidden_mosaic import NeuronMosaic, dead_units
+from nnviz.gui.panels.visibility import later, out_of_sight
 from nnviz.gui.panels.weights import SCALES, image_side, nice_levels
 from nnviz.gui.state import AppState
 
@@ -234,21 +234,14 @@ class HiddenPanel(QWidget):
         return "weight" if self._layer == 1 else "effective weight (linear)"
 
     def _on_params_changed(self) -> None:
-        if not self.isVisible():  # a tab behind another: catch up when shown
-            self._stale = True
+        if not self.isVisible() or out_of_sight(self):  # hidden, or a tab behind another
+            later(self, "params", self._on_params_changed)
             return
         self.refresh()
         if self._timer.isActive() or self._sample is None:
             return
         wait = SATURATION_INTERVAL_S - (time.perf_counter() - self._sat_time)
         self._timer.start(max(0, round(wait * 1000)))
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """Catch up with the weights that changed while hidden."""
-        super().showEvent(event)
-        if getattr(self, "_stale", False):
-            self._stale = False
-            self._on_params_changed()
 
     # ------------------------------------------------------------------ saturation
     def refresh_saturation(self) -> None:

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, QThreadPool, Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from nnviz.core import probes
@@ -44,6 +43,7 @@ from nnviz.gui.panels.probes_text import (
     transform_text,
 )
 from nnviz.gui.panels.probes_views import ProbesView
+from nnviz.gui.panels.visibility import later, out_of_sight
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
@@ -240,10 +240,9 @@ class ProbesPanel(ProbesView):
 
     # ------------------------------------------------------------------ state -> view
     def _on_activations_changed(self) -> None:
-        if not self.isVisible():  # a tab behind another: catch up when shown
-            self._stale = True
+        if not self.isVisible() or out_of_sight(self):  # hidden, or a tab behind another
+            later(self, "activations", self._on_activations_changed)
             return
-        self._stale = False
         if self.state.input is not self._seen_input:
             self._on_input_changed()
         else:
@@ -262,12 +261,6 @@ class ProbesPanel(ProbesView):
         else:
             self._seen_input = self.state.input
             self._refresh()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """Catch up with the input and weights that changed while hidden."""
-        super().showEvent(event)
-        if getattr(self, "_stale", False):
-            self._on_activations_changed()
 
     def _on_params_changed(self) -> None:
         if self._probe is not None and self._probe.kind in ("nudge", "dream"):

@@ -1,29 +1,47 @@
-"""Panels that are out of sight do no drawing work until they are shown again.
+"""When panels do their drawing work: not while out of sight, and not all at once.
 
 A dock behind another tab, or a closed one, still receives every snapshot;
 redrawing it 30 times a second would cost the visible panels their frames.
 :func:`while_visible` wraps a panel's update method: while the panel sits in
 a shown window but is itself not visible, the newest call is kept and made
 when the panel appears. A panel on its own (tests, scripts) is never held back.
+
+Inside :func:`sliced` (the session applies each training snapshot in it), the
+calls of visible panels are queued instead and made one panel per turn of the
+event loop, each followed by the repaint it causes: a frame of all panels took
+30-60 ms in one piece, during which no timer, mouse move or key press was
+served; in slices the loop waits at most one panel's update and paint.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def out_of_sight(widget: QWidget) -> bool:
-    """Whether ``widget`` is in a shown window but not visible itself."""
+    """Whether ``widget`` is in a shown window but cannot be seen.
+
+    Hidden, or visible but wholly clipped: Qt keeps the docks behind the
+    current tab of a tab group "visible" and only moves them out of the window.
+    """
     window = widget.window()
-    return window is not widget and window.isVisible() and not widget.isVisible()
+    if window is widget or not window.isVisible():
+        return False
+    return not widget.isVisible() or widget.visibleRegion().isEmpty()
+
+
+def later(panel: QWidget, key: str, call: Callable[[], object]) -> None:
+    """Run ``call`` when ``panel`` comes into sight (the newest ``call`` per ``key``)."""
+    _catch_up(panel).pending[key] = call
 
 
 def while_visible[F: Callable[..., Any]](method: F) -> F:
@@ -37,7 +55,10 @@ def while_visible[F: Callable[..., Any]](method: F) -> F:
     def wrapper(self: QWidget, *args: Any) -> Any:
         args = args[:n_args]
         if out_of_sight(self):
-            _catch_up(self).pending[method.__name__] = (method, args)
+            later(self, method.__name__, functools.partial(method, self, *args))
+            return None
+        if _slicer is not None and _slicer.collecting:
+            _slicer.add(self, method, args)
             return None
         return method(self, *args)
 
@@ -45,22 +66,116 @@ def while_visible[F: Callable[..., Any]](method: F) -> F:
 
 
 class _CatchUp(QObject):
-    """Replays the deferred calls of one panel when it is shown."""
+    """Replays the deferred calls of one panel when it comes into sight.
+
+    That is a Show event of the panel, or its dock's ``visibilityChanged(True)``
+    (its tab became the current one; the calls then run a turn later, once
+    the dock has its place in the window).
+    """
 
     def __init__(self, panel: QWidget) -> None:
         super().__init__(panel)
         self.panel = panel
-        self.pending: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        self.pending: dict[str, Callable[[], object]] = {}
         panel.installEventFilter(self)
+        parent = panel.parentWidget()
+        while parent is not None and not isinstance(parent, QDockWidget):
+            parent = parent.parentWidget()
+        if isinstance(parent, QDockWidget):
+            parent.visibilityChanged.connect(self._on_dock_visibility)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Show and self.pending:
-            pending, self.pending = self.pending, {}
-            for method, args in pending.values():
-                method(self.panel, *args)
+            self.replay()
         return False
+
+    def _on_dock_visibility(self, visible: bool) -> None:
+        if visible and self.pending:
+            QTimer.singleShot(0, self, self.replay)
+
+    def replay(self) -> None:
+        if self.pending and not out_of_sight(self.panel):
+            pending, self.pending = self.pending, {}
+            for call in pending.values():
+                call()
 
 
 def _catch_up(panel: QWidget) -> _CatchUp:
     helper = panel.findChild(_CatchUp)
     return helper if helper is not None else _CatchUp(panel)
+
+
+type Call = tuple[QWidget, Callable[..., Any], tuple[Any, ...]]
+
+
+class _Slicer(QObject):
+    """Runs queued panel calls, one panel per turn of the event loop, newest arguments only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collecting = False
+        # per panel (in the order they were called) its calls, newest arguments
+        self.queue: dict[int, dict[str, Call]] = {}
+        self.on_drained: list[Callable[[], None]] = []
+        # A timer (even of 0 ms) fires only after the posted events, so the
+        # repaint that a call asked for happens before the next call.
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(0)
+        self.timer.timeout.connect(self.run_next)
+
+    def add(self, panel: QWidget, method: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.queue.setdefault(id(panel), {})[method.__name__] = (panel, method, args)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue) or self.collecting or self.timer.isActive()
+
+    def finish_collecting(self, on_drained: Callable[[], None] | None) -> None:
+        self.collecting = False
+        if on_drained is not None:
+            self.on_drained.append(on_drained)
+        self.timer.start()
+
+    def run_next(self) -> None:
+        """One panel's calls (they share one repaint), or, once all ran and were
+        repainted, the ``on_drained`` callbacks."""
+        if not self.queue:
+            callbacks, self.on_drained = self.on_drained, []
+            for callback in callbacks:
+                callback()
+            return
+        calls = self.queue.pop(next(iter(self.queue)))
+        for panel, method, args in calls.values():
+            try:
+                if out_of_sight(panel):  # hidden since: catch up when shown
+                    later(panel, method.__name__, functools.partial(method, panel, *args))
+                else:
+                    method(panel, *args)
+            except RuntimeError:  # the panel's C++ side is gone (window closed)
+                break
+        self.timer.start()
+
+
+_slicer: _Slicer | None = None
+
+
+@contextmanager
+def sliced(on_drained: Callable[[], None] | None = None) -> Iterator[None]:
+    """Queue the :func:`while_visible` calls made inside; run them one per event-loop turn.
+
+    ``on_drained`` is called once every queued call has run (at once if none was).
+    """
+    global _slicer
+    if _slicer is None:
+        _slicer = _Slicer()
+    _slicer.collecting = True
+    try:
+        yield
+    finally:
+        _slicer.finish_collecting(on_drained)
+
+
+def slicing_busy() -> bool:
+    """Whether calls of an earlier :func:`sliced` block are still waiting their turn."""
+    return _slicer is not None and _slicer.busy
