@@ -49,7 +49,7 @@ from nnviz.gui.panels.backprop_views import (
     digit_ticks,
 )
 from nnviz.gui.panels.network_nudges import output_bound
-from nnviz.gui.panels.visibility import later, out_of_sight
+from nnviz.gui.panels.visibility import wait_until_seen
 from nnviz.gui.state import AppState
 
 if TYPE_CHECKING:
@@ -289,8 +289,7 @@ class BackpropPanel(QWidget):
         self._timer.stop()
         self._last_refresh = time.perf_counter()
         self._shown_input = self.state.input
-        if not self.isVisible() or out_of_sight(self):  # hidden, or a tab behind another
-            later(self, "refresh", self.refresh)
+        if wait_until_seen(self, "refresh", self.refresh):  # hidden, or behind a tab
             return
         net = self.state.net
         if tuple(a.size for a in self.state.activations) != net.sizes:

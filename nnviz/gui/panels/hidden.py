@@ -30,7 +30,7 @@ from nnviz.core.analysis import Saturation, effective_images, saturation
 from nnviz.gui.panels.hidden_bars import SAMPLE_SIZE as SAMPLE_SIZE
 from nnviz.gui.panels.hidden_bars import legend_html, neuron_text, sample_training_images
 from nnviz.gui.panels.hidden_mosaic import NeuronMosaic, dead_units
-from nnviz.gui.panels.visibility import later, out_of_sight
+from nnviz.gui.panels.visibility import wait_until_seen
 from nnviz.gui.panels.weights import SCALES, image_side, nice_levels
 from nnviz.gui.state import AppState
 
@@ -234,8 +234,7 @@ class HiddenPanel(QWidget):
         return "weight" if self._layer == 1 else "effective weight (linear)"
 
     def _on_params_changed(self) -> None:
-        if not self.isVisible() or out_of_sight(self):  # hidden, or a tab behind another
-            later(self, "params", self._on_params_changed)
+        if wait_until_seen(self, "params", self._on_params_changed):
             return
         self.refresh()
         if self._timer.isActive() or self._sample is None:

@@ -43,7 +43,7 @@ from nnviz.gui.panels.probes_text import (
     transform_text,
 )
 from nnviz.gui.panels.probes_views import ProbesView
-from nnviz.gui.panels.visibility import later, out_of_sight
+from nnviz.gui.panels.visibility import wait_until_seen
 from nnviz.gui.state import AppState
 
 Array = npt.NDArray[Any]
@@ -240,8 +240,7 @@ class ProbesPanel(ProbesView):
 
     # ------------------------------------------------------------------ state -> view
     def _on_activations_changed(self) -> None:
-        if not self.isVisible() or out_of_sight(self):  # hidden, or a tab behind another
-            later(self, "activations", self._on_activations_changed)
+        if wait_until_seen(self, "activations", self._on_activations_changed):
             return
         if self.state.input is not self._seen_input:
             self._on_input_changed()

@@ -41,7 +41,21 @@ def out_of_sight(widget: QWidget) -> bool:
 
 def later(panel: QWidget, key: str, call: Callable[[], object]) -> None:
     """Run ``call`` when ``panel`` comes into sight (the newest ``call`` per ``key``)."""
-    _catch_up(panel).pending[key] = call
+    helper = _catch_up(panel)
+    helper.watch_dock()
+    helper.pending[key] = call
+
+
+def wait_until_seen(panel: QWidget, key: str, call: Callable[[], object]) -> bool:
+    """For panels that wait even on their own: defer ``call`` while ``panel`` is unseen.
+
+    Returns True (and runs ``call`` when the panel comes into sight) when the
+    panel is hidden or out of sight; False when the caller should go on now.
+    """
+    if panel.isVisible() and not out_of_sight(panel):
+        return False
+    later(panel, key, call)
+    return True
 
 
 def while_visible[F: Callable[..., Any]](method: F) -> F:
@@ -77,11 +91,16 @@ class _CatchUp(QObject):
         super().__init__(panel)
         self.panel = panel
         self.pending: dict[str, Callable[[], object]] = {}
+        self.dock: QDockWidget | None = None
         panel.installEventFilter(self)
-        parent = panel.parentWidget()
+
+    def watch_dock(self) -> None:
+        """Follow the dock the panel sits in (it may be docked after the first call)."""
+        parent = self.panel.parentWidget()
         while parent is not None and not isinstance(parent, QDockWidget):
             parent = parent.parentWidget()
-        if isinstance(parent, QDockWidget):
+        if parent is not None and parent is not self.dock:
+            self.dock = parent
             parent.visibilityChanged.connect(self._on_dock_visibility)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
