@@ -37,7 +37,7 @@ from nnviz.gui.snapshot import EpochResult, Marker, Snapshot
 
 Array = npt.NDArray[Any]
 
-#: Longest gap between snapshots while running (about 28 per second).
+#: Longest gap between snapshots while running (about 30 per second).
 PUBLISH_INTERVAL = 1 / 32
 #: Target duration of one chunk of mini-batches at full speed.
 CHUNK_SECONDS = 0.008

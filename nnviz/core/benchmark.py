@@ -227,9 +227,9 @@ def surface_speed(
     with one thread (as in the app, where training has the other core).
     After each run, a share of ``naive_points`` seeded grid points is
     evaluated the plain way (:func:`~nnviz.core.surface.cost_grid_naive`, one
-    ``net.evaluate`` per point); their mean time per point times ``resolution**2`` is the naive
-    estimate. ``max_relative_difference`` compares those points' costs with
-    the fast grid's (float32 rounding, ~1e-7).
+    ``net.evaluate`` per point); their mean time per point times
+    ``resolution**2`` is the naive estimate. ``max_relative_difference``
+    compares those points' costs with the fast grid's (float32 rounding, ~1e-7).
     """
     from nnviz.core.surface import cost_grid, cost_grid_naive, evaluation_subset, random_plane
 
