@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from nnviz.core.modelio import load_model, save_model
 from nnviz.core.network import Network
 from nnviz.gui.mainwindow import MainWindow
-from nnviz.gui.panels.visibility import out_of_sight
+from nnviz.gui.panels.visibility import out_of_sight, slicing_busy
 from nnviz.paths import bundled_model_path
 
 
@@ -57,6 +57,7 @@ def train_steps(qtbot, window: MainWindow, n: int) -> None:
     qtbot.waitUntil(
         lambda: snap(window) is not None and snap(window).step == start + n, timeout=15_000
     )
+    qtbot.waitUntil(lambda: not slicing_busy())  # the panels draw a snapshot one by one
 
 
 def test_opens_with_the_bundled_model_and_classifies_a_drawing(qtbot, window) -> None:
