@@ -94,6 +94,7 @@ class Engine:
         self.speed = 0.0  # mini-batches per second; 0 = full speed
         self.pending = _Pending()
         self.last_publish = 0.0
+        self.unpublished = False  # something happened since the last snapshot
         self.rate = RateMeter()
 
     # ------------------------------------------------------------------ loop
@@ -102,11 +103,14 @@ class Engine:
         while self.running:
             busy = self._wants_training()
             if self.conn.poll(0 if busy else 0.25):
+                self.unpublished = True  # a command that changes what is shown publishes at once
                 self._handle(self.conn.recv())
                 continue
             if busy:
                 self._train_chunk()
-            else:
+            elif self.unpublished:
+                # The last costs of a run (or a command's effect) not sent yet. Nothing
+                # else while paused: a snapshot makes the window redraw every panel.
                 self._publish()
 
     def _handle(self, message: tuple[Any, ...]) -> None:
@@ -141,6 +145,7 @@ class Engine:
         first = report.first_step
         self.pending.steps.append(np.arange(first, first + len(report.costs)))
         self.pending.costs.append(report.costs)
+        self.unpublished = True
         if self.steps_left:
             self.steps_left = max(0, self.steps_left - len(report.costs))
             if not self.steps_left and self.state != "running":
@@ -302,6 +307,7 @@ class Engine:
         self.last_publish = now
         self.send("snapshot", self._snapshot())
         self.pending = _Pending()
+        self.unpublished = False
 
     def _snapshot(self) -> Snapshot:
         trainer, net, pending = self.trainer, self.net, self.pending

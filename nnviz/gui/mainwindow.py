@@ -28,6 +28,7 @@ from nnviz.core.network import Network
 from nnviz.gui import theme
 from nnviz.gui.controls import Actions, NetworkToolbar, RunToolbar
 from nnviz.gui.help import HelpDialog, about_text
+from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels.analysis import AnalysisPanel
 from nnviz.gui.panels.backprop import BackpropPanel
 from nnviz.gui.panels.canvas import CanvasPanel
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(getattr(panel, "title", name), self)
         dock.setObjectName(f"dock_{name}")
         panel.setAutoFillBackground(True)  # exposed areas never keep stale pixels
-        dock.setWidget(panel)
+        dock.setWidget(LayoutGate(panel))
         dock.installEventFilter(self._relayout_watch)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable

@@ -294,7 +294,7 @@ def test_panels_behind_a_tab_wait_and_catch_up_when_their_tab_is_chosen(
 ) -> None:
     """Qt keeps a tabbed-away dock "visible" (only moved out of the window)."""
     backprop = window.docks["backprop"]
-    panel = backprop.widget()
+    panel = window.panels["backprop"]
     window.docks["network"].raise_()
     qtbot.waitUntil(lambda: out_of_sight(panel))
     before = panel.nudges

@@ -171,7 +171,7 @@ def test_hidden_edges_are_binned_by_sign_and_magnitude(panel: NetworkPanel, stat
             w = net.weights[li]
             rel = abs(w[i, j]) / np.abs(w).max()
             assert min(int(rel * nl.N_BINS), nl.N_BINS - 1) == b
-    widths = [panel.edge_items[1, b].opts["pen"].widthF() for b in range(nl.N_BINS)]
+    widths = [panel.edge_items[1, b].pen().widthF() for b in range(nl.N_BINS)]
     assert widths == sorted(widths) and widths[-1] > widths[0]
 
 
@@ -348,7 +348,7 @@ def test_rendered_nodes_show_their_brightness(panel: NetworkPanel, state: AppSta
 
 def test_colour_blind_and_dark_restyle(panel: NetworkPanel, state: AppState):
     def pens() -> list[int]:
-        return [item.opts["pen"].color().rgb() & 0xFFFFFF for item in panel.edge_items.values()]
+        return [item.pen().color().rgb() & 0xFFFFFF for item in panel.edge_items.values()]
 
     def faint(colour: QColor) -> int:
         """The weakest bin's colour: pre-blended over the white background (opaque)."""
@@ -362,8 +362,8 @@ def test_colour_blind_and_dark_restyle(panel: NetworkPanel, state: AppState):
     after = pens()
     assert after != before
     positive_cb, negative_cb = theme.sign_colours(True)
-    assert panel.edge_items[1, 0].opts["pen"].color().rgb() & 0xFFFFFF == faint(positive_cb)
-    assert panel.edge_items[-1, 0].opts["pen"].color().rgb() & 0xFFFFFF == faint(negative_cb)
+    assert panel.edge_items[1, 0].pen().color().rgb() & 0xFFFFFF == faint(positive_cb)
+    assert panel.edge_items[-1, 0].pen().color().rgb() & 0xFFFFFF == faint(negative_cb)
     assert "purple" in panel.info_text()
     state.set_appearance(dark=True)
     background, _ = theme.plot_colours(True)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.gui import theme
-from nnviz.gui.panels.history import CostHistory, nice_cost_range, nice_extent
+from nnviz.gui.panels.history import CostHistory, nice_cost_range, nice_extent, stable_range
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
@@ -265,7 +265,8 @@ class CostPanel(QWidget):
         first = float(steps[0]) if steps.size else 0.0
         last = float(steps[-1]) if steps.size else 100.0
         x = (first, first + nice_extent(last - first + 1))
-        y = nice_cost_range(costs, self.log_scale())
+        shown = self._extent[1] if self._extent else None
+        y = stable_range(shown, nice_cost_range(costs, self.log_scale()))
         if (x, y) != self._extent:
             self._extent = (x, y)
             self.plot_item.vb.setRange(xRange=x, yRange=y, padding=0.02)

@@ -76,6 +76,7 @@ class HiddenPanel(QWidget):
         self.state = state
         self._layer = 0
         self._levels = (-1.0, 1.0)
+        self._shared_levels: tuple[float, float] | None = None  # kept while they fit
         self._sample: Array | None = None
         self._saturation: list[Saturation] = []
         self._sat_theta: Array | None = None
@@ -225,7 +226,7 @@ class HiddenPanel(QWidget):
             tiles = tiles / np.where(peak > 0, peak, 1.0)[:, None, None]
             self._levels = (-1.0, 1.0)
         else:
-            self._levels = nice_levels(tiles)
+            self._levels = self._shared_levels = nice_levels(tiles, self._shared_levels)
         self._mosaic.show_tiles(tiles, self._levels, self._bar_label())
 
     def _bar_label(self) -> str:

@@ -219,6 +219,22 @@ def nice_cost_range(values: Array, log: bool) -> tuple[float, float]:
     return min(0.0, float(finite.min())), nice_ceiling(float(finite.max()))
 
 
+def stable_range(
+    shown: tuple[float, float] | None, needed: tuple[float, float], slack: float = 1.6
+) -> tuple[float, float]:
+    """``shown`` while it holds ``needed`` and is at most ``slack`` times wider, else ``needed``.
+
+    Axes that follow live data keep their range (and their ticks: re-ticking
+    an axis costs a few ms) until the data leave it or shrink well inside it.
+    """
+    if shown is None:
+        return needed
+    (low, high), (a, b) = shown, needed
+    if low <= a and b <= high and high - low <= slack * (b - a):
+        return shown
+    return needed
+
+
 CSV_HEADER = (
     "kind",
     "step",

@@ -10,7 +10,7 @@ nudges" draws backpropagation's wishes for the current input (arrows at the
 outputs, halos on hidden neurons; :mod:`.network_nudges`).
 
 Drawing follows STYLE.md: all nodes are one ``ScatterPlotItem`` and all edges
-a few ``PlotCurveItem(connect="pairs")``, one per sign and magnitude bin;
+a few path items (:class:`.network_edges.EdgeBatch`), one per sign and magnitude bin;
 positions are computed once per architecture, a frame only moves edges
 between bins and changes node brushes.
 """
@@ -31,6 +31,7 @@ from nnviz.gui import theme
 from nnviz.gui.fastlabel import FastLabel
 from nnviz.gui.panels import network_info as ni
 from nnviz.gui.panels import network_layout as nl
+from nnviz.gui.panels.network_edges import EdgeBatch
 from nnviz.gui.panels.network_info import NeuronInfo, hint_lines, legend_tooltip
 from nnviz.gui.panels.network_nudges import ARROW_ROOM, DiagramNudges
 from nnviz.gui.panels.visibility import while_visible
@@ -130,15 +131,13 @@ class NetworkPanel(QWidget):
 
     def _make_edge_items(
         self, antialias: tuple[bool, ...], z: float
-    ) -> dict[tuple[int, int], pg.PlotCurveItem]:
+    ) -> dict[tuple[int, int], EdgeBatch]:
         items = {}
         for sign in (1, -1):
             for b in range(nl.N_BINS):
-                item = pg.PlotCurveItem(
-                    connect="pairs", antialias=antialias[b], skipFiniteCheck=True
-                )
+                item = EdgeBatch(antialias[b])
                 item.setZValue(z)
-                self.viewbox.addItem(item)
+                self.viewbox.addItem(item, ignoreBounds=True)
                 items[sign, b] = item
         return items
 
@@ -207,6 +206,9 @@ class NetworkPanel(QWidget):
         self.input_image.setImage(np.zeros((rows, cols), np.float32), levels=(0.0, 1.0))
         self.input_image.setRect(QRectF(*lay.image_rect))
         self.image_frame.setRect(QRectF(*lay.image_rect))
+        x0, y0, x1, y1 = lay.bounds
+        for item in (*self.edge_items.values(), *self.input_edge_items.values()):
+            item.set_bounds(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._make_labels()
         self.nudge_view.overlay.set_layout(lay, net.cost)
         self._fit_range()
@@ -283,8 +285,7 @@ class NetworkPanel(QWidget):
         from_input = seg.layer == 0
         for items, part in ((self.edge_items, ~from_input), (self.input_edge_items, from_input)):
             for (sign, b), item in items.items():
-                x, y = nl.pairs_xy(seg.xy[part & (seg.sign == sign) & (seg.bin == b)])
-                item.setData(x=x, y=y, connect="pairs")
+                item.set_segments(*nl.pairs_xy(seg.xy[part & (seg.sign == sign) & (seg.bin == b)]))
 
     def _update_nodes(self) -> None:
         """Node brightness, the input image and the winning output."""

@@ -268,7 +268,9 @@ class NeuronInfo(QWidget):
     def _set_lines(self, lines: list[str], title: bool) -> None:
         # Neuron lines are short and change every frame: no word wrap, whose
         # height-for-width re-layout costs ~2 ms a frame. The hint is long.
-        self.label.setWordWrap(not title)
+        # (QLabel.setWordWrap re-lays out and repaints even when nothing changes.)
+        if self.label.wordWrap() == title:
+            self.label.setWordWrap(not title)
         self._plain = "\n".join(lines)
         parts = [html.escape(line) for line in lines]
         if title and parts:

@@ -20,7 +20,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
 
 from nnviz.gui import theme
-from nnviz.gui.panels.history import nice_cost_range, nice_extent
+from nnviz.gui.panels.history import nice_cost_range, nice_extent, stable_range
 from nnviz.gui.panels.surface_grid import log_ticks
 from nnviz.gui.surface_types import PLANE_NAMES, PathView, SurfaceGrid
 
@@ -209,7 +209,7 @@ class ComparisonChart(pg.PlotWidget):
         first = float(steps[0]) if steps.size else 0.0
         last = float(steps[-1]) if steps.size else 100.0
         x = (first, first + nice_extent(last - first))
-        y = nice_cost_range(costs, self.log)
+        y = stable_range(self._extent[1] if self._extent else None, nice_cost_range(costs, self.log))
         if (x, y) != self._extent:
             self._extent = (x, y)
             self.plot_item.vb.setRange(xRange=x, yRange=y, padding=0.02)

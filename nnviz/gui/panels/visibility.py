@@ -36,7 +36,18 @@ def out_of_sight(widget: QWidget) -> bool:
     window = widget.window()
     if window is widget or not window.isVisible():
         return False
-    return not widget.isVisible() or widget.visibleRegion().isEmpty()
+    if not widget.isVisible():
+        return True
+    # The widget's rectangle clipped by every parent's (QWidget.visibleRegion
+    # would also take away opaque children: empty for a fully covered holder).
+    rect, child = widget.rect(), widget
+    while child is not window:
+        parent = child.parentWidget()
+        rect = rect.translated(child.pos()) & parent.rect()
+        if rect.isEmpty():
+            return True
+        child = parent
+    return False
 
 
 def later(panel: QWidget, key: str, call: Callable[[], object]) -> None:

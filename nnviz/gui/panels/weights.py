@@ -29,12 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.gui import theme
+from nnviz.gui.panels.history import nice_ceiling
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 
 GUTTER = 1
 SCALES = ("shared scale", "per-image scale")
 BAR_LABELS = ("weight", "weight / neuron's largest |weight|")
+#: Levels shown are kept while at most this many times wider than needed.
+STILL_SLACK = 1.6
 #: Tile labels are hidden when a tile is smaller than this on screen (pixels).
 MIN_LABELLED_TILE_PX = 44.0
 
@@ -51,15 +54,22 @@ def image_side(n_inputs: int) -> int | None:
     return side if side * side == n_inputs and side > 1 else None
 
 
-def nice_levels(values: np.ndarray) -> tuple[float, float]:
-    """Symmetric levels ``(-m, m)``: ``m`` is the largest ``|value|`` rounded UP to 2 digits.
+def nice_levels(
+    values: np.ndarray, shown: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """Symmetric levels ``(-m, m)`` holding every ``|value|``, with ``m`` a "nice" number.
 
-    Rounding keeps the colour bar still while training nudges the maximum
-    (and spares a redraw of its axis every frame); no value is clipped.
+    ``m`` is 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten (at
+    most a third above the largest ``|value|``). Given the levels ``shown``
+    now, they are kept while they still hold every value and are not more
+    than 1.6 times too wide: the colour bar then stays still while training
+    nudges the weights (re-ticking its axis cost ~3 ms, and changed on
+    almost every frame with two-digit rounding). No value is ever clipped.
     """
     top = theme.symmetric_levels(values)[1]
-    unit = 10.0 ** (math.floor(math.log10(top)) - 1)
-    m = math.ceil(top / unit * (1 - 1e-9)) * unit
+    m = nice_ceiling(top)
+    if shown is not None and -shown[0] == shown[1] and m <= shown[1] <= STILL_SLACK * m:
+        return shown
     return -m, m
 
 
@@ -117,6 +127,7 @@ class WeightsPanel(QWidget):
         self._buf = np.full((0, 0, 0, 0), np.nan, dtype=np.float32)
         self._tiles = np.zeros((0, 0, 0), dtype=np.float32)
         self._levels = (-1.0, 1.0)
+        self._shared_levels: tuple[float, float] | None = None  # kept while they fit
         self._labels: list[QGraphicsRectItem] = []
         self._build_toolbar()
         self._build_view()
@@ -240,7 +251,7 @@ class WeightsPanel(QWidget):
             self._levels = (-1.0, 1.0)
         else:
             self._tiles[: self._n] = tiles
-            self._levels = nice_levels(tiles)
+            self._levels = self._shared_levels = nice_levels(tiles, self._shared_levels)
         grid = self._tiles.reshape(self._rows, self._cols, side, side).transpose(0, 2, 1, 3)
         self._buf[:, :side, :, :side] = grid
         self._image.setImage(self._mosaic_view(), levels=self._levels, autoLevels=False)
