@@ -209,7 +209,8 @@ class ComparisonChart(pg.PlotWidget):
         first = float(steps[0]) if steps.size else 0.0
         last = float(steps[-1]) if steps.size else 100.0
         x = (first, first + nice_extent(last - first))
-        y = stable_range(self._extent[1] if self._extent else None, nice_cost_range(costs, self.log))
+        shown = self._extent[1] if self._extent else None
+        y = stable_range(shown, nice_cost_range(costs, self.log))
         if (x, y) != self._extent:
             self._extent = (x, y)
             self.plot_item.vb.setRange(xRange=x, yRange=y, padding=0.02)
