@@ -169,7 +169,11 @@ class Engine:
         if not self.rate.seen:
             return 20
         per_step = trainer.config.batch_size / max(self.rate.samples_per_second, 1.0)
-        return int(np.clip(CHUNK_SECONDS / per_step, 1, 2000))
+        # End the chunk when the next snapshot is due: a chunk that ran past it
+        # delayed each snapshot by half a chunk on average (28 a second, not 32).
+        due = self.last_publish + PUBLISH_INTERVAL - time.perf_counter()
+        seconds = min(CHUNK_SECONDS, due) if due > 0 else CHUNK_SECONDS
+        return int(np.clip(seconds / per_step, 1, 2000))
 
     def _on_divergence(self, exc: DivergenceError) -> None:
         costs = np.asarray(getattr(exc, "costs", np.zeros(0)))

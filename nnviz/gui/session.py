@@ -232,7 +232,7 @@ class Session(QObject):
             return  # from before a reset that the worker has not applied yet
         if snapshot.last_evaluation is not None:
             self.last_evaluation = snapshot.last_evaluation
-        # The panels' updates and repaints, one panel per turn of the event loop.
+        # The panels' updates and repaints, a few panels per turn of the event loop.
         with sliced(on_drained=self._frame_done):
             self.state.apply_snapshot(snapshot)
             self.window.status.show_snapshot(snapshot)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 IGNORED = ("propagateSizeHints",)  # the offscreen platform's harmless notice
 
@@ -56,3 +59,39 @@ def test_bad_model_file_is_a_clear_error(tmp_path: Path) -> None:
     done = run_app(tmp_path, 1, "app", "--model", str(bad))
     assert done.returncode == 1
     assert f"nnviz: error: {bad}" in done.stderr
+
+
+def test_gui_benchmark_measures_the_live_app(tmp_path: Path, mnist_dir: Path) -> None:
+    """``nnviz bench --gui`` (its live part, quick): every figure measured, none made up."""
+    code = (
+        "import json, sys; from nnviz.core.datasets import load_mnist; "
+        "from nnviz.gui.bench import gui_benchmark; "
+        "print(json.dumps(gui_benchmark(load_mnist(sys.argv[1]), quick=True)))"
+    )
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    environment["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(mnist_dir)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert meaningful(done.stderr) == []
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert figures["rounds"] == 2
+    assert figures["headless_samples_per_s"] > 0 and figures["gui_samples_per_s"] > 0
+    ratio = figures["gui_samples_per_s"] / figures["headless_samples_per_s"]
+    assert figures["gui_ratio"] == pytest.approx(ratio)
+    assert figures["refresh_per_s"] > 0
+    assert 0 <= figures["stall_p99_ms"] <= figures["stall_max_ms"]
+    assert 0 < figures["draw_to_prediction_ms_median"] <= figures["draw_to_prediction_ms_p95"]
+    # the first-start layout, whatever the user saved
+    assert figures["panels_in_sight"] == [
+        "Canvas",
+        "Weight images",
+        "Network",
+        "Cost",
+        "Loss surface",
+    ]

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from nnviz.core.preprocess import FIELD_SIZE, preprocess_drawing
 from nnviz.gui import theme
+from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels.canvas_widget import DrawingCanvas, InputPreview
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
@@ -135,6 +136,14 @@ class ProbabilityBars(pg.PlotWidget):
         self.value_text.setPos(winner, max(value, 0.0) + 0.01)
 
 
+def prediction_html(digit: int, probability: float) -> str:
+    """The answer as the panel shows it: the digit large, its probability beside it."""
+    return (
+        f'<span style="font-size:30pt; font-weight:600">{digit}</span>'
+        f'<span style="font-size:15pt"> \u2014 {probability:.0%}</span>'
+    )
+
+
 class CanvasPanel(QWidget):
     """Draw a digit; see the 28x28 input, the ten outputs and the prediction.
 
@@ -192,8 +201,14 @@ class CanvasPanel(QWidget):
         caption.setToolTip("The drawing cropped, scaled to 20x20 and centred, as in MNIST.")
         self._caption = caption
 
+        # The answer changes every frame while training: a fixed width (room for
+        # the widest answer) and a gate keep it from re-laying out the panel.
+        self.prediction_label.setText(prediction_html(8, 1.0))
+        self.prediction_label.setMinimumWidth(self.prediction_label.sizeHint().width())
+        self.prediction_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         text = QVBoxLayout()
-        for widget in (self.prediction_label, self.info_label, self.truth_label):
+        text.addWidget(LayoutGate(self.prediction_label))
+        for widget in (self.info_label, self.truth_label):
             text.addWidget(widget)
         text.addStretch(1)
         seen = QVBoxLayout()
@@ -311,10 +326,7 @@ class CanvasPanel(QWidget):
     def _update_text(self) -> None:
         outputs = self.state.outputs
         winner = int(np.argmax(outputs))
-        self.prediction_label.setText(
-            f'<span style="font-size:30pt; font-weight:600">{winner}</span>'
-            f'<span style="font-size:15pt"> \u2014 {float(outputs[winner]):.0%}</span>'
-        )
+        self.prediction_label.setText(prediction_html(winner, float(outputs[winner])))
         self.info_label.setText(self._source_text())
         label = self.state.label
         self.truth_label.setVisible(label is not None)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.gui import theme
+from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels.history import CostHistory, nice_cost_range, nice_extent, stable_range
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.snapshot import Snapshot
@@ -148,7 +149,7 @@ class CostPanel(QWidget):
         self._toolbar = QHBoxLayout()
         self._toolbar.addWidget(self._log_box)
         self._toolbar.addWidget(self._all_button)
-        self._toolbar.addWidget(self._status, 1)
+        self._toolbar.addWidget(LayoutGate(self._status), 1)  # its text changes every frame
 
     def _build_plot(self) -> None:
         self._plot_widget = pg.PlotWidget(axisItems={"right": PercentAxis("right")})

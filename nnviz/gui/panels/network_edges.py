@@ -50,10 +50,12 @@ class EdgeBatch(QGraphicsItem):
 
     def set_segments(self, x: Array, y: Array) -> None:
         """New segments: ``x`` and ``y`` hold the two ends of each, one after the other."""
-        self._x = np.asarray(x, dtype=np.float64)
-        self._y = np.asarray(y, dtype=np.float64)
-        if self._x.size != self._y.size or self._x.size % 2:
-            raise ValueError(f"segment ends: x has {self._x.size}, y has {self._y.size}")
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if x.size != y.size or x.size % 2:
+            raise ValueError(f"segment ends: x has {x.size}, y has {y.size}")
+        if np.array_equal(x, self._x) and np.array_equal(y, self._y):
+            return  # the same edges in this bin as last frame (common late in training)
+        self._x, self._y = x, y
         self._path = pg.arrayToQPath(self._x, self._y, connect="pairs", finiteCheck=False)
         self._lines = None
         self.update()

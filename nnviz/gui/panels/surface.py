@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels.surface_controls import SurfaceToolbar
 from nnviz.gui.panels.surface_grid import bilinear
 from nnviz.gui.panels.surface_honesty import (
@@ -124,8 +125,10 @@ class SurfacePanel(QWidget):
         # A plain label, not a QProgressBar: QProgressBar.setValue repaints at
         # once, which forces the whole window's pending paints to happen then
         # (measured: 8-14% of the GUI thread's time while training).
-        self.progress_label = QLabel()
-        self.progress_label.setMinimumWidth(150)
+        self.progress_label = QLabel(progress_text(41, 41))
+        # A fixed size (room for the longest text): a new row count every ~30 ms
+        # while the surface is computed would re-lay out the panel each time.
+        self.progress_label.setFixedSize(self.progress_label.sizeHint())
         self.progress_label.hide()
         self.honesty = QLabel()
         self.honesty.setTextFormat(Qt.TextFormat.RichText)
@@ -144,7 +147,7 @@ class SurfacePanel(QWidget):
         map_column, info_column = QVBoxLayout(), QVBoxLayout()
         map_column.addWidget(self.map, 1)
         map_column.addLayout(readout_row)
-        info_column.addWidget(self.honesty)
+        info_column.addWidget(LayoutGate(self.honesty))  # its text changes every frame
         info_column.addWidget(self.chart, 1)
         for column in (map_column, info_column):
             column.setSpacing(2)
@@ -250,7 +253,7 @@ class SurfacePanel(QWidget):
         if self.progress_label.isVisibleTo(self) != busy:
             self.progress_label.setVisible(busy)
         if busy:
-            self.progress_label.setText(f"computing the surface: row {done} of {rows}…")
+            self.progress_label.setText(progress_text(done, rows))
         if self.controller.grid is None:
             self._update_hint()
 
@@ -331,6 +334,11 @@ class SurfacePanel(QWidget):
         self._honesty_html = ""
         if self._shown_path is not None:
             self.show_path(self._shown_path)
+
+
+def progress_text(done: int, rows: int) -> str:
+    """The progress line while a surface is computed."""
+    return f"computing the surface: row {done} of {rows}…"
 
 
 def _line_label(text: str) -> QLabel:

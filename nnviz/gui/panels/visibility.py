@@ -7,16 +7,18 @@ a shown window but is itself not visible, the newest call is kept and made
 when the panel appears. A panel on its own (tests, scripts) is never held back.
 
 Inside :func:`sliced` (the session applies each training snapshot in it), the
-calls of visible panels are queued instead and made one panel per turn of the
-event loop, each followed by the repaint it causes: a frame of all panels took
-30-60 ms in one piece, during which no timer, mouse move or key press was
-served; in slices the loop waits at most one panel's update and paint.
+calls of visible panels are queued instead and made a few panels per turn of
+the event loop (until their updates took :data:`SLICE_SECONDS`), each turn
+followed by the repaint it causes: a frame of all panels took 30-60 ms in one
+piece, during which no timer, mouse move or key press was served; in slices
+the loop waits at most a few milliseconds of updates and their paint.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -25,6 +27,11 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: A turn of the event loop runs queued panels until their updates took this
+#: much CPU time; their repaints then share one pass (each pass has its own
+#: cost: ~0.5 ms), and a slow panel still runs alone.
+SLICE_SECONDS = 0.002
 
 
 def out_of_sight(widget: QWidget) -> bool:
@@ -139,7 +146,7 @@ type Call = tuple[QWidget, Callable[..., Any], tuple[Any, ...]]
 
 
 class _Slicer(QObject):
-    """Runs queued panel calls, one panel per turn of the event loop, newest arguments only."""
+    """Runs queued panel calls, a slice per turn of the event loop, newest arguments only."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,22 +175,24 @@ class _Slicer(QObject):
         self.timer.start()
 
     def run_next(self) -> None:
-        """One panel's calls (they share one repaint), or, once all ran and were
-        repainted, the ``on_drained`` callbacks."""
+        """A slice of panels' calls (they share one repaint), or, once all ran and
+        were repainted, the ``on_drained`` callbacks."""
         if not self.queue:
             callbacks, self.on_drained = self.on_drained, []
             for callback in callbacks:
                 callback()
             return
-        calls = self.queue.pop(next(iter(self.queue)))
-        for panel, method, args in calls.values():
-            try:
-                if out_of_sight(panel):  # hidden since: catch up when shown
-                    later(panel, method.__name__, functools.partial(method, panel, *args))
-                else:
-                    method(panel, *args)
-            except RuntimeError:  # the panel's C++ side is gone (window closed)
-                break
+        start = time.thread_time()
+        while self.queue and time.thread_time() - start < SLICE_SECONDS:
+            calls = self.queue.pop(next(iter(self.queue)))
+            for panel, method, args in calls.values():
+                try:
+                    if out_of_sight(panel):  # hidden since: catch up when shown
+                        later(panel, method.__name__, functools.partial(method, panel, *args))
+                    else:
+                        method(panel, *args)
+                except RuntimeError:  # the panel's C++ side is gone (window closed)
+                    break
         self.timer.start()
 
 
@@ -192,7 +201,7 @@ _slicer: _Slicer | None = None
 
 @contextmanager
 def sliced(on_drained: Callable[[], None] | None = None) -> Iterator[None]:
-    """Queue the :func:`while_visible` calls made inside; run them one per event-loop turn.
+    """Queue the :func:`while_visible` calls made inside; run them in slices, one per turn.
 
     ``on_drained`` is called once every queued call has run (at once if none was).
     """
