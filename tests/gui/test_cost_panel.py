@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from nnviz.core.network import Network
 from nnviz.gui.panels.cost import SMOOTHING, CostPanel
-from nnviz.gui.panels.history import nice_cost_range, nice_extent
+from nnviz.gui.panels.history import nice_cost_range, nice_extent, stable_range
 from nnviz.gui.snapshot import EpochResult, Marker, Snapshot
 from nnviz.gui.state import AppState
 
@@ -261,6 +261,14 @@ def test_nice_extent() -> None:
     spans = np.geomspace(1, 1e7, 500)
     extents = np.array([nice_extent(v) for v in spans])
     assert np.all(extents >= spans) and np.all(extents <= spans * 4 / 3 + 1e-9)
+
+
+def test_stable_range_keeps_a_range_while_it_fits() -> None:
+    assert stable_range(None, (0.0, 2.0)) == (0.0, 2.0)
+    assert stable_range((0.0, 2.5), (0.0, 2.0)) == (0.0, 2.5)  # holds it, not too wide
+    assert stable_range((0.0, 2.5), (0.0, 3.0)) == (0.0, 3.0)  # the data left it
+    assert stable_range((0.0, 2.5), (0.0, 1.25)) == (0.0, 1.25)  # twice too wide
+    assert stable_range((-1.0, 1.0), (-0.5, 0.5), slack=2.0) == (-1.0, 1.0)
 
 
 def test_mouse_wheel_zoom_stops_following_until_show_all(

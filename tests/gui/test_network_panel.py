@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
 
 from nnviz.core.backprop import nudges
@@ -20,6 +20,7 @@ from nnviz.gui import theme
 from nnviz.gui.panels import network_layout as nl
 from nnviz.gui.panels import network_nudges as nn
 from nnviz.gui.panels.network import EDGE_ALPHAS, NetworkPanel
+from nnviz.gui.panels.network_edges import EdgeBatch
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
@@ -564,3 +565,17 @@ def test_nudges_on_other_architectures(nudged: NetworkPanel, sizes, mnist: Datas
     wish = np.abs(expected.wish_out)
     assert np.allclose(drawn, np.sort(wish[wish * nn.BAR_MAX / 2 * panel_px(nudged) >= 0.5]))
     assert not nudged.grab().isNull()
+
+
+def test_edge_batch_holds_its_segments_inside_fixed_bounds(qtbot) -> None:
+    bounds = QRectF(-0.02, -0.02, 1.5, 1.1)
+    item = EdgeBatch(antialias=True, bounds=bounds)
+    assert item.boundingRect() == bounds  # never recomputed from the data
+    with pytest.raises(ValueError, match="segment ends"):
+        item.set_segments(np.zeros(3), np.zeros(3))  # half a segment
+    x, y = np.array([0.0, 1.0, 0.5, 0.5]), np.array([0.0, 1.0, 0.0, 1.0])
+    item.set_segments(x, y)
+    np.testing.assert_array_equal(item.getData()[0], x)
+    np.testing.assert_array_equal(item.getData()[1], y)
+    item.set_bounds(QRectF(0, 0, 2, 2))
+    assert item.boundingRect() == QRectF(0, 0, 2, 2)

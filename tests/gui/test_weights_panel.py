@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from nnviz.core.network import Network
 from nnviz.gui import theme
-from nnviz.gui.panels.weights import GUTTER, WeightsPanel, grid_shape
+from nnviz.gui.panels.weights import GUTTER, WeightsPanel, grid_shape, nice_levels
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
 
@@ -185,3 +185,14 @@ def test_renders_in_the_dark_palette(panel: WeightsPanel, state: AppState) -> No
     state.set_appearance(dark=False)
     image = panel.grab().toImage()
     assert image.pixelColor(area.left() + 3, area.bottom() - 3).lightness() > 200
+
+
+def test_colour_levels_stay_still_while_they_fit() -> None:
+    """Nice symmetric levels; kept while they hold every weight and are not 1.6x too wide."""
+    assert nice_levels(np.array([0.9, -2.3])) == (-2.5, 2.5)
+    assert nice_levels(np.array([0.04])) == (-0.04, 0.04)
+    shown = (-2.5, 2.5)
+    assert nice_levels(np.array([2.0, -1.7]), shown) == shown  # fits: the bar stays still
+    assert nice_levels(np.array([1.6]), shown) == shown  # 2.5 <= 1.6 * 2
+    assert nice_levels(np.array([2.6]), shown) == (-3.0, 3.0)  # grew past: never clipped
+    assert nice_levels(np.array([1.2]), shown) == (-1.25, 1.25)  # 2x too wide: refitted

@@ -138,6 +138,22 @@ def test_snapshots_are_capped_near_30_per_second(qtbot, running) -> None:
     assert 5 < rate <= 40
 
 
+def test_no_snapshots_while_paused_and_nothing_changes(qtbot, running) -> None:
+    """Each snapshot redraws every panel: a paused engine stays quiet (it sent 4 a second)."""
+    worker, receiver, _ = running
+    worker.start_training()
+    qtbot.waitUntil(lambda: bool(receiver.snapshots and receiver.last.step > 100), timeout=10_000)
+    worker.pause()
+    qtbot.waitUntil(lambda: bool(receiver.last.state == "paused"), timeout=5000)
+    qtbot.wait(300)  # the last costs of the run may follow the pause
+    settled = len(receiver.snapshots)
+    qtbot.wait(1200)
+    assert len(receiver.snapshots) == settled
+    assert np.array_equal(receiver.all_steps(), np.arange(receiver.last.step))  # none held back
+    worker.step_once(1)  # a command still answers at once
+    qtbot.waitUntil(lambda: len(receiver.snapshots) > settled, timeout=5000)
+
+
 def test_single_steps_while_paused(qtbot, running) -> None:
     worker, receiver, _ = running
     worker.step_once(1)
