@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from nnviz.gui import theme
 from nnviz.gui.layoutgate import LayoutGate
-from nnviz.gui.panels.history import CostHistory, nice_cost_range, nice_extent, stable_range
+from nnviz.gui.panels.history import CostHistory, Extent, follow_extent
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.snapshot import Snapshot
 from nnviz.gui.state import AppState
@@ -110,7 +110,7 @@ class CostPanel(QWidget):
         self._marker_lines: list[pg.InfiniteLine] = []
         self._drawn_evaluations = -1
         self._follow = True  # the x range shows the whole run (False once the user zooms)
-        self._extent: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._extent: Extent | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
@@ -263,11 +263,7 @@ class CostPanel(QWidget):
     def _fit_view(self, costs: np.ndarray) -> None:
         """Show the whole run; the ranges grow in jumps (at most a third too big)."""
         steps = self.history.steps.view
-        first = float(steps[0]) if steps.size else 0.0
-        last = float(steps[-1]) if steps.size else 100.0
-        x = (first, first + nice_extent(last - first + 1))
-        shown = self._extent[1] if self._extent else None
-        y = stable_range(shown, nice_cost_range(costs, self.log_scale()))
+        x, y = follow_extent(self._extent, steps, costs, self.log_scale(), inclusive=True)
         if (x, y) != self._extent:
             self._extent = (x, y)
             self.plot_item.vb.setRange(xRange=x, yRange=y, padding=0.02)

@@ -219,8 +219,12 @@ def nice_cost_range(values: Array, log: bool) -> tuple[float, float]:
     return min(0.0, float(finite.min())), nice_ceiling(float(finite.max()))
 
 
+#: A range shown is kept while at most this many times wider than needed.
+STILL_SLACK = 1.6
+
+
 def stable_range(
-    shown: tuple[float, float] | None, needed: tuple[float, float], slack: float = 1.6
+    shown: tuple[float, float] | None, needed: tuple[float, float], slack: float = STILL_SLACK
 ) -> tuple[float, float]:
     """``shown`` while it holds ``needed`` and is at most ``slack`` times wider, else ``needed``.
 
@@ -233,6 +237,25 @@ def stable_range(
     if low <= a and b <= high and high - low <= slack * (b - a):
         return shown
     return needed
+
+
+type Extent = tuple[tuple[float, float], tuple[float, float]]
+
+
+def follow_extent(
+    shown: Extent | None, steps: Array, costs: Array, log: bool, inclusive: bool = False
+) -> Extent:
+    """``(x, y)`` ranges of a view that follows a run of costs over steps.
+
+    x starts at the first step and grows in nice jumps (``inclusive``: it counts
+    the steps, one more than their span); y is the nice cost range, kept while
+    the one ``shown`` still fits (:func:`stable_range`).
+    """
+    first = float(steps[0]) if steps.size else 0.0
+    last = float(steps[-1]) if steps.size else 100.0
+    x = (first, first + nice_extent(last - first + (1 if inclusive else 0)))
+    y = stable_range(shown[1] if shown else None, nice_cost_range(costs, log))
+    return x, y
 
 
 CSV_HEADER = (

@@ -20,7 +20,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
 
 from nnviz.gui import theme
-from nnviz.gui.panels.history import nice_cost_range, nice_extent, stable_range
+from nnviz.gui.panels.history import Extent, follow_extent
 from nnviz.gui.panels.surface_grid import log_ticks
 from nnviz.gui.surface_types import PLANE_NAMES, PathView, SurfaceGrid
 
@@ -154,7 +154,7 @@ class ComparisonChart(pg.PlotWidget):
         self.legend.addItem(self.surface_line, SURFACE_LABEL)
         self.log = False
         self._dots: tuple[Array, Array] | None = None
-        self._extent: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._extent: Extent | None = None
 
     def sizeHint(self) -> QSize:
         """A fixed wish (a graphics view's own hint follows its current size)."""
@@ -206,11 +206,7 @@ class ComparisonChart(pg.PlotWidget):
 
     def _fit_view(self, steps: Array, costs: Array) -> None:
         """Both axes grow in nice jumps, so the axes re-tick rarely."""
-        first = float(steps[0]) if steps.size else 0.0
-        last = float(steps[-1]) if steps.size else 100.0
-        x = (first, first + nice_extent(last - first))
-        shown = self._extent[1] if self._extent else None
-        y = stable_range(shown, nice_cost_range(costs, self.log))
+        x, y = follow_extent(self._extent, steps, costs, self.log)
         if (x, y) != self._extent:
             self._extent = (x, y)
             self.plot_item.vb.setRange(xRange=x, yRange=y, padding=0.02)

@@ -29,15 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.gui import theme
-from nnviz.gui.panels.history import nice_ceiling
+from nnviz.gui.panels.history import nice_ceiling, stable_range
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 
 GUTTER = 1
 SCALES = ("shared scale", "per-image scale")
 BAR_LABELS = ("weight", "weight / neuron's largest |weight|")
-#: Levels shown are kept while at most this many times wider than needed.
-STILL_SLACK = 1.6
 #: Tile labels are hidden when a tile is smaller than this on screen (pixels).
 MIN_LABELLED_TILE_PX = 44.0
 
@@ -68,9 +66,7 @@ def nice_levels(
     """
     top = theme.symmetric_levels(values)[1]
     m = nice_ceiling(top)
-    if shown is not None and -shown[0] == shown[1] and m <= shown[1] <= STILL_SLACK * m:
-        return shown
-    return -m, m
+    return stable_range(shown, (-m, m))
 
 
 def backing_path(n: int, cols: int, side: int) -> QPainterPath:
