@@ -123,6 +123,8 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
         "gui_samples_per_s": live["samples_per_s"],
         "gui_ratio": live["samples_per_s"] / headless,
         "refresh_per_s": live["refresh_per_s"],
+        "gui_cpu_ms_per_frame": live["gui_cpu_ms_per_frame"],
+        "gui_cpu_cores": live["gui_cpu_cores"],
         "stall_p99_ms": live["stall_p99_ms"],
         "stall_max_ms": live["stall_max_ms"],
         "draw_to_prediction_ms_median": drawing[0],
@@ -148,7 +150,7 @@ def _measure_training(
     state.snapshot_received.connect(lambda _s: refreshes.__setitem__(0, refreshes[0] + 1))
     headless: list[float] = []
     stalls: list[float] = []
-    samples = live_seconds = 0.0
+    samples = live_seconds = cpu = 0.0
     shown = 0
     for _ in range(rounds):
         _spin(app, 3.0, lambda: window.surface.rows == (0, 0))
@@ -163,11 +165,12 @@ def _measure_training(
         _spin(app, 5.0, warmed_up)
         probe = _LoopProbe()
         first, frames = state.snapshot, refreshes[0]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         probe.start()
         _spin(app, seconds)
         stalls += probe.stop()
         live_seconds += time.perf_counter() - start
+        cpu += time.process_time() - cpu_start
         shown += refreshes[0] - frames
         last = state.snapshot
         samples += (last.samples_seen - first.samples_seen) if first and last else 0
@@ -177,6 +180,8 @@ def _measure_training(
         "headless_samples_per_s": float(np.mean(headless)),
         "samples_per_s": samples / live_seconds,
         "refresh_per_s": shown / live_seconds,
+        "gui_cpu_ms_per_frame": cpu / max(shown, 1) * 1e3,
+        "gui_cpu_cores": cpu / live_seconds,
         "stall_p99_ms": float(np.percentile(stalls, 99)) if stalls else 0.0,
         "stall_max_ms": max(stalls, default=0.0),
     }
