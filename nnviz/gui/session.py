@@ -25,7 +25,7 @@ from nnviz.core.trainer import TrainConfig
 from nnviz.gui.controls import Architecture
 from nnviz.gui.datadialog import DataDialog
 from nnviz.gui.panels.visibility import sliced, slicing_busy
-from nnviz.gui.snapshot import EpochResult
+from nnviz.engine.snapshot import EpochResult
 from nnviz.gui.worker import TrainingWorker, WorkerHandle
 from nnviz.paths import bundled_model_path
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from nnviz.core.datasets import Dataset
 from nnviz.core.network import Network
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 
 Array = npt.NDArray[Any]
 

@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 
 #: Seconds between refreshes of the numbers while nothing else changes.
 TEXT_INTERVAL = 0.25

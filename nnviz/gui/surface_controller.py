@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_worker import (
     PathView,

@@ -4,7 +4,7 @@ The GUI thread never trains and the worker never touches a widget. The
 worker's thread starts the training engine (:mod:`nnviz.engine`) in its own
 process and talks to it through a pipe: commands go out in order and apply
 between mini-batches; snapshots come back at most ~30 times a second and wait
-in a one-slot :class:`~nnviz.gui.snapshot.Mailbox`, with a ping to the GUI
+in a one-slot :class:`~nnviz.engine.snapshot.Mailbox`, with a ping to the GUI
 only when the box was empty.
 
 Why a process: Python runs one thread at a time per process. With the
@@ -30,12 +30,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from nnviz import engine
+from nnviz.engine import training as engine
 from nnviz.core import datasets
 from nnviz.core.errors import Cancelled, NnvizError
 from nnviz.core.network import Network
 from nnviz.core.trainer import TrainConfig
-from nnviz.gui.snapshot import Mailbox, Snapshot
+from nnviz.engine.snapshot import Mailbox, Snapshot
 
 POLL_SECONDS = 0.01
 

@@ -15,7 +15,7 @@ from nnviz.core.network import Network
 from nnviz.gui import theme
 from nnviz.gui.panels.backprop import DEFAULT_ETA, REFRESH_MS, BackpropPanel
 from nnviz.gui.panels.network import NetworkPanel
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from nnviz.core.network import Network
 from nnviz.gui.panels.cost import SMOOTHING, CostPanel
 from nnviz.gui.panels.history import nice_cost_range, nice_extent, stable_range
-from nnviz.gui.snapshot import EpochResult, Marker, Snapshot
+from nnviz.engine.snapshot import EpochResult, Marker, Snapshot
 from nnviz.gui.state import AppState
 
 

@@ -21,7 +21,7 @@ from nnviz.gui.panels import network_layout as nl
 from nnviz.gui.panels import network_nudges as nn
 from nnviz.gui.panels.network import EDGE_ALPHAS, NetworkPanel
 from nnviz.gui.panels.network_edges import EdgeBatch
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

@@ -12,7 +12,7 @@ from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.gui.panels.probes import ProbesPanel, a_digit
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

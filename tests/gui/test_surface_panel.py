@@ -18,7 +18,7 @@ from nnviz.core.trainer import Trainer
 from nnviz.gui import theme
 from nnviz.gui.panels.surface import SurfacePanel
 from nnviz.gui.panels.surface_grid import bilinear, thin_path
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 from nnviz.gui.surface_types import PathView, SurfaceGrid, SurfaceSettings

@@ -18,7 +18,7 @@ from nnviz.core.errors import Cancelled
 from nnviz.core.network import Network
 from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
-from nnviz.gui.snapshot import EpochResult, Snapshot
+from nnviz.engine.snapshot import EpochResult, Snapshot
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_compute import ComputeProcess
 from nnviz.gui.surface_controller import SurfaceController

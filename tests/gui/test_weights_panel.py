@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from nnviz.core.network import Network
 from nnviz.gui import theme
 from nnviz.gui.panels.weights import GUTTER, WeightsPanel, grid_shape, nice_levels
-from nnviz.gui.snapshot import Snapshot
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 
 SIDE = 28

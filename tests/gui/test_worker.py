@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 
 from nnviz.core.presets import MODERN
-from nnviz.gui.snapshot import Mailbox, Marker, Snapshot
+from nnviz.engine.snapshot import Mailbox, Marker, Snapshot
 from nnviz.gui.worker import TrainingWorker, WorkerHandle
 
 

@@ -33,7 +33,7 @@ from nnviz.core import datasets
 from nnviz.core.errors import DivergenceError, NnvizError
 from nnviz.core.network import Network
 from nnviz.core.trainer import TrainConfig, Trainer
-from nnviz.gui.snapshot import EpochResult, Marker, Snapshot
+from nnviz.engine.snapshot import EpochResult, Marker, Snapshot
 
 Array = npt.NDArray[Any]
 
