@@ -12,15 +12,20 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nnviz import __version__
 from nnviz.core import datasets
-from nnviz.core.errors import DivergenceError, NnvizError
+from nnviz.core.errors import NnvizError
 from nnviz.core.network import ACTIVATIONS, COSTS, INITS
 from nnviz.core.trainer import SCHEDULES
+from nnviz.engine.runner import ENGINE_MODES
+
+if TYPE_CHECKING:
+    from nnviz.core.health import Guard, Trouble
+    from nnviz.core.trainer import Trainer
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -36,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nnviz {__version__}")
     parser.add_argument("--model", type=Path, help="app: start with this model file")
     parser.add_argument("--data-dir", type=Path, help="app: folder holding the MNIST files")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINE_MODES,
+        default="process",
+        help="app: run training and the loss surface in child processes (the default, "
+        "fastest) or in threads of the app's process",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_app(sub)
     _add_train(sub)
@@ -57,6 +69,7 @@ def _add_app(sub: Any) -> None:
     p.add_argument(
         "--data-dir", type=Path, default=argparse.SUPPRESS, help="folder holding the MNIST files"
     )
+    p.add_argument("--engine", choices=ENGINE_MODES, default=argparse.SUPPRESS)
 
 
 def _add_train(sub: Any) -> None:
@@ -94,6 +107,12 @@ def _add_bench(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--data-dir", type=Path, help="folder holding the MNIST files")
     p.add_argument("--gui", action="store_true", help="also measure the live desktop app")
+    p.add_argument(
+        "--engine",
+        choices=ENGINE_MODES,
+        action="append",
+        help="with --gui: the engine mode(s) to measure (default: both)",
+    )
     p.add_argument("--quick", action="store_true", help="fewer rounds (less precise)")
 
 
@@ -124,7 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_app(args: argparse.Namespace) -> int:
     from nnviz.gui.app import run
 
-    return run(model=getattr(args, "model", None), data_dir=getattr(args, "data_dir", None))
+    return run(
+        model=getattr(args, "model", None),
+        data_dir=getattr(args, "data_dir", None),
+        engine=getattr(args, "engine", "process"),
+    )
 
 
 # ---------------------------------------------------------------------------- train
@@ -134,7 +157,7 @@ def _load_data(folder: Path | None) -> datasets.Dataset:
 
 def _train(args: argparse.Namespace) -> int:
     from nnviz.core import presets
-    from nnviz.core.modelio import save_model
+    from nnviz.core.health import Guard, Trouble
     from nnviz.core.trainer import Trainer
 
     preset = presets.get_preset(args.preset)
@@ -151,25 +174,51 @@ def _train(args: argparse.Namespace) -> int:
     net = preset.network((784, *hidden, 10), config.seed, args.activation, args.cost, args.init)
     data = _load_data(args.data_dir)
     trainer = Trainer(net, data.train_x, data.train_y, config, data.test_x, data.test_y)
+    guard = Guard(trainer, advice=TRAIN_ADVICE)
     print(f"nnviz train: {net.describe()}, {net.n_params:,} parameters, preset {preset.name}")
     print(_describe_config(config))
     quiet = args.quiet or not sys.stdout.isatty()  # no bar in logs and pipes
     history: list[dict[str, float]] = []
-    outcome = "complete"
+    outcome, restored = "complete", None
     try:
         for _ in range(config.epochs):
-            history.append(_train_epoch(trainer, quiet=quiet))
-    except DivergenceError as exc:
-        print(f"\n{exc}", file=sys.stderr)
-        outcome = "diverged"
+            figures = _train_epoch(guard, quiet=quiet)
+            if isinstance(figures, Trouble):  # the healthy parameters are back in net
+                print(f"\n{figures.message}", file=sys.stderr)
+                outcome, restored = figures.kind, figures.restored_step
+                break
+            history.append(figures)
     except KeyboardInterrupt:
         print(f"\ninterrupted during epoch {trainer.epoch + 1}", file=sys.stderr)
         outcome = "interrupted"
-    if args.out is not None and history:
-        meta = _train_meta(preset.name, net.describe(), config, history, outcome)
-        save_model(args.out, net, meta)
-        print(f"saved {args.out} ({outcome}, test accuracy {history[-1]['accuracy']:.2%})")
+    if args.out is not None and (history or restored is not None):
+        _save_trained(args.out, preset.name, trainer, history, outcome, restored)
     return 0 if outcome == "complete" else EXIT_ERROR
+
+
+#: The last sentence of the guard's messages in the terminal.
+TRAIN_ADVICE = "Run nnviz train again with a lower --lr."
+
+
+def _save_trained(
+    path: Path,
+    preset: str,
+    trainer: Trainer,
+    history: list[dict[str, float]],
+    outcome: str,
+    restored: int | None,
+) -> None:
+    """Save the network; after trouble, the healthy parameters the guard put back."""
+    from nnviz.core.modelio import save_model
+
+    accuracy = history[-1]["accuracy"] if restored is None else trainer.evaluate().accuracy
+    meta = _train_meta(preset, trainer.net.describe(), trainer.config, history, outcome, accuracy)
+    what = ""
+    if restored is not None:
+        meta["restored_step"] = restored
+        what = f": the last healthy parameters, those of step {restored}"
+    save_model(path, trainer.net, meta)
+    print(f"saved {path}{what} ({outcome}, test accuracy {accuracy:.2%})")
 
 
 def _describe_config(config: Any) -> str:
@@ -182,14 +231,17 @@ def _describe_config(config: Any) -> str:
     )
 
 
-def _train_epoch(trainer: Any, quiet: bool) -> dict[str, float]:
-    """One epoch with a progress bar; returns its figures."""
+def _train_epoch(guard: Guard, quiet: bool) -> dict[str, float] | Trouble:
+    """One epoch with a progress bar; returns its figures, or the trouble that ended it."""
+    trainer = guard.trainer
     start = time.perf_counter()
     total = trainer.steps_per_epoch
     done, costs = 0, []
     epoch = trainer.epoch + 1
     while True:
-        report = trainer.step(max(total // 40, 1), stop_at_epoch_end=True)
+        report, trouble = guard.step(max(total // 40, 1), stop_at_epoch_end=True)
+        if trouble is not None:
+            return trouble
         done += len(report.costs)
         costs.append(report.costs)
         if not quiet:
@@ -222,7 +274,12 @@ def _progress_bar(epoch: int, done: int, total: int, cost: float) -> None:
 
 
 def _train_meta(
-    preset: str, description: str, config: Any, history: list[dict[str, float]], outcome: str
+    preset: str,
+    description: str,
+    config: Any,
+    history: list[dict[str, float]],
+    outcome: str,
+    accuracy: float,
 ) -> dict[str, Any]:
     import dataclasses
 
@@ -233,7 +290,7 @@ def _train_meta(
         "history": history,
         "outcome": outcome,
         "epochs_trained": len(history),
-        "test_accuracy": history[-1]["accuracy"],
+        "test_accuracy": accuracy,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "nnviz_version": __version__,
         "command": "nnviz " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else "",
@@ -284,7 +341,8 @@ def _bench(args: argparse.Namespace) -> int:
     if args.gui:
         from nnviz.gui.bench import gui_benchmark
 
-        results["gui"] = gui_benchmark(data, quick=args.quick)
+        for mode in args.engine or ENGINE_MODES:
+            results[f"gui ({mode} engine)"] = gui_benchmark(data, quick=args.quick, engine=mode)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -45,7 +45,7 @@ def spin(app: QApplication, seconds: float) -> None:
 
 def draw(window: MainWindow, points: list[tuple[int, int]]) -> None:
     """A real left-button stroke through ``points`` (offsets from the canvas centre)."""
-    canvas = window.canvas.canvas
+    canvas = window.panels.canvas.canvas
     centre = QPointF(canvas.target_rect().center())
     scale = canvas.target_rect().width() / 280
 
@@ -122,7 +122,7 @@ def main() -> int:
     window = MainWindow(net, {**meta, "bundled": True}, args.data_dir)
     window.resize(1500, 940)
     window.show()
-    window.session.use_dataset(datasets.load_mnist(args.data_dir))
+    window.data.use_dataset(datasets.load_mnist(args.data_dir))
     spin(app, 1.5)
     draw(window, SEVEN)
     spin(app, 0.5)
@@ -132,7 +132,7 @@ def main() -> int:
     spin(app, args.seconds)
     window.actions_.train.trigger()  # pause, so that every picture shows one moment
     spin(app, 1.0)
-    surface = window.panels["surface"]
+    surface = window.panels.surface
     surface.controller.refit()
     spin(app, 1.0)
     wait_until(
@@ -151,24 +151,24 @@ def main() -> int:
     for name in ("canvas", "network", "weights", "cost", "surface"):
         save(window.docks[name].widget(), args.out / f"panel-{name}.png")
     show_mistake(window)
-    window.panels["network"].set_nudges_shown(True)
+    window.panels.network.set_nudges_shown(True)
     window.state.select(2, 3)
     spin(app, 1.0)
     save(window.docks["network"].widget(), args.out / "panel-network-nudges.png")
     show_tab(app, window, "backprop")
     spin(app, 1.0)
     save(window.docks["backprop"].widget(), args.out / "panel-backprop.png")
-    window.panels["network"].set_nudges_shown(False)
+    window.panels.network.set_nudges_shown(False)
     window.state.select(-1, -1)
     show_tab(app, window, "analysis")
-    window.session.evaluate_now()
+    window.training.evaluate_now()
     spin(app, 3.0)
     save(window.docks["analysis"].widget(), args.out / "panel-analysis.png")
     show_tab(app, window, "hidden")
     spin(app, 1.5)
     save(window.docks["hidden"].widget(), args.out / "panel-hidden.png")
     show_tab(app, window, "probes")
-    probes = window.panels["probes"]
+    probes = window.panels.probes
     probes.dream(3, "noise")
     wait_until(app, lambda: not probes.is_busy(), 10)
     spin(app, 0.5)

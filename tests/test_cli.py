@@ -12,6 +12,7 @@ import numpy as np
 
 from nnviz.cli import main
 from nnviz.core.modelio import load_model
+from nnviz.core.presets import MODERN
 
 
 def write_png(path: Path, image: np.ndarray) -> Path:
@@ -95,7 +96,9 @@ def test_explicit_options_override_the_preset(tmp_path, mnist_dir, capsys) -> No
     assert "learning rate 0.05 (cosine), batch size 64, momentum 0.9" in capsys.readouterr().out
 
 
-def test_divergence_stops_training_with_a_clear_message(tmp_path, mnist_dir, capsys) -> None:
+def test_divergence_stops_training_and_saves_the_healthy_parameters(
+    tmp_path, mnist_dir, capsys
+) -> None:
     out = tmp_path / "m.npz"
     code = main(
         [
@@ -113,10 +116,39 @@ def test_divergence_stops_training_with_a_clear_message(tmp_path, mnist_dir, cap
             "--quiet",
         ]
     )
+    captured = capsys.readouterr()
+    assert code == 1
+    err = captured.err
+    assert "Training diverged at step 5: the cost shot up from" in err
+    assert "learning rate 1000 and momentum 0.9" in err
+    assert "went back to the parameters of step 0" in err
+    assert "Run nnviz train again with a lower --lr." in err
+    assert "e+" not in err and "float32" not in err
+    assert f"saved {out}: the last healthy parameters, those of step 0 (diverged" in captured.out
+    net, meta = load_model(out)  # the restored (here: the initial) parameters
+    np.testing.assert_array_equal(net.theta, MODERN.network().theta)
+    assert meta["outcome"] == "diverged" and meta["restored_step"] == 0
+    assert meta["epochs_trained"] == 0 and 0.0 < meta["test_accuracy"] < 0.2
+
+
+def test_a_stalled_run_stops_with_a_hint(tmp_path, mnist_dir, capsys) -> None:
+    code = main(
+        [
+            "train",
+            "--preset",
+            "classic",
+            "--lr",
+            "1000",
+            "--data-dir",
+            str(mnist_dir),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
-    assert "training diverged at step" in err and "learning rate 1000" in err
-    assert not out.exists()  # nothing finished an epoch, nothing saved
+    assert "Training stalled at step 750: all 16 neurons of hidden layer 2 are stuck" in err
+    assert "The steps are too large (learning rate 1000)" in err
+    assert "went back to the parameters of step 0" in err
 
 
 def test_classify_a_png_of_a_real_digit(tmp_path, mnist, capsys) -> None:

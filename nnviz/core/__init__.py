@@ -16,7 +16,9 @@ from nnviz.core.errors import (
     DownloadError,
     ModelFileError,
     NnvizError,
+    plain_number,
 )
+from nnviz.core.health import Guard, Health, Trouble
 from nnviz.core.modelio import load_model, save_model
 from nnviz.core.network import Network
 from nnviz.core.preprocess import preprocess_drawing
@@ -36,6 +38,8 @@ __all__ = [
     "DivergenceError",
     "DownloadError",
     "Evaluation",
+    "Guard",
+    "Health",
     "ModelFileError",
     "Network",
     "NnvizError",
@@ -43,11 +47,13 @@ __all__ = [
     "StepReport",
     "TrainConfig",
     "Trainer",
+    "Trouble",
     "evaluate",
     "get_preset",
     "load_dataset",
     "load_mnist",
     "load_model",
+    "plain_number",
     "preprocess_drawing",
     "save_model",
 ]

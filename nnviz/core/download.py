@@ -7,20 +7,28 @@ remembered with its reason; when none delivers, a
 :class:`~nnviz.core.errors.DownloadError` lists them all, and suggests being
 offline when none could be reached.
 
+Connections are made with :mod:`http.client` on sockets made here, so that a
+cancel can shut the socket down from another thread: a slow or silent mirror
+cannot hold a cancelled download for the length of its timeout.
+
 :func:`download` is also importable from :mod:`nnviz.core.datasets`.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import http.client
 import os
-import urllib.error
+import socket
+import ssl
+import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from nnviz import __version__
 from nnviz.core.datasets import (
@@ -42,6 +50,10 @@ from nnviz.core.fileio import atomic_write
 __all__ = ["download"]
 
 _CHUNK_SIZE = 64 * 1024
+_MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PORTS = {"http": 80, "https": 443}
+_POLL_SECONDS = 0.05  # how often a download looks at its stop flag
 MIRRORS_ENV = "NNVIZ_MIRRORS"
 
 
@@ -87,8 +99,13 @@ def download(
     file beside its target, its size and checksum are verified, and only then
     is it renamed into place. A good ``.gz`` file, or a decompressed one, that
     is already there is kept. ``progress(name, done, total)`` is called per
-    chunk (it restarts from 0 when the next mirror is tried); ``stop.is_set()``
-    is checked per chunk.
+    chunk (it restarts from 0 when the next mirror is tried), as soon as some
+    bytes arrived. ``stop.is_set()`` is looked at every 50 ms from another
+    thread while a file is fetched, and the connection is then shut down, so a
+    cancel takes effect at once whatever the mirror does (except while a host
+    name is being looked up). Redirects (at most five, to http or https URLs)
+    are followed, and the ``http_proxy``/``https_proxy``/``no_proxy``
+    environment variables are honoured as by :mod:`urllib.request`.
 
     Parameters
     ----------
@@ -144,6 +161,8 @@ def _download_file(
             _fetch(base + file.name, dest, file, transfer)
             return
         except _MirrorFailure as failure:
+            # A cancel breaks the connection: that is no fault of the mirror.
+            _check_stop(transfer.stop, file.name)
             failures.append(failure)
     lines = [f"{dest}: could not download {file.name} from any mirror:"]
     lines += [f"  {failure}" for failure in failures] or ["  (no mirrors to try)"]
@@ -169,7 +188,10 @@ def _fetch(url: str, dest: Path, file: DatasetFile, transfer: _Transfer) -> None
 def _stream(url: str, out: BinaryIO, file: DatasetFile, transfer: _Transfer) -> None:
     hasher = _new_hasher(file)
     done = 0
-    with _open_url(url, transfer.timeout) as response:
+    with (
+        _Canceller(transfer.stop) as canceller,
+        _get(url, transfer.timeout, canceller) as response,
+    ):
         total = response.length if response.length is not None else file.size
         _report(transfer, file.name, 0, total)
         while chunk := _read_chunk(response, url):
@@ -179,6 +201,8 @@ def _stream(url: str, out: BinaryIO, file: DatasetFile, transfer: _Transfer) -> 
                 hasher.update(chunk)
             done += len(chunk)
             _report(transfer, file.name, done, total)
+    # A cancel shuts the socket down, which a read sees as the end of the body.
+    _check_stop(transfer.stop, file.name)
     if total is not None and done < total:
         raise _MirrorFailure(url, f"the download stopped after {done} of {total} bytes")
     if file.size is not None and done != file.size:
@@ -187,26 +211,219 @@ def _stream(url: str, out: BinaryIO, file: DatasetFile, transfer: _Transfer) -> 
         raise _MirrorFailure(url, problem)
 
 
-def _open_url(url: str, timeout: float) -> http.client.HTTPResponse:
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise _MirrorFailure(url, "not an http or https URL")
-    request = urllib.request.Request(url, headers={"User-Agent": f"nnviz/{__version__}"})
+class _Canceller:
+    """Shut the current connection down as soon as ``stop`` is set.
+
+    A daemon thread polls ``stop`` every 50 ms; once it is set, the socket
+    being watched is shut down, so that a connect, TLS handshake or read
+    blocked in the downloading thread returns at once, however slow the mirror.
+    It watches a duplicate of the socket's descriptor: shutdown acts on the
+    socket they share, and the duplicate stays valid when wrapping the socket
+    in TLS detaches the original socket object.
+    With no ``stop`` it does nothing.
+    """
+
+    def __init__(self, stop: StopFlag | None) -> None:
+        self._stop = stop
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._fired = False
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Self:
+        if self._stop is not None:
+            self._thread = threading.Thread(
+                target=self._run, args=(self._stop,), name="nnviz-download-cancel", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.watch(None)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Watch ``sock`` (``None``: nothing) instead of the socket watched so far."""
+        if self._stop is None:
+            return
+        copy = sock.dup() if sock is not None else None
+        with self._lock:
+            previous, self._sock = self._sock, copy
+            if self._fired:
+                self._shut()
+        if previous is not None:
+            previous.close()
+
+    def _run(self, stop: StopFlag) -> None:
+        while not self._done.wait(_POLL_SECONDS):
+            if stop.is_set():
+                with self._lock:
+                    self._fired = True
+                    self._shut()
+                return
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):  # not connected yet, or already closed
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextlib.contextmanager
+def _get(url: str, timeout: float, canceller: _Canceller) -> Iterator[http.client.HTTPResponse]:
+    """GET ``url``, following up to five redirects, and yield the successful response.
+
+    Parameters
+    ----------
+    url
+        The mirror's URL of the file, named in every :class:`_MirrorFailure`.
+    timeout
+        Seconds to wait for a connection or for data.
+    canceller
+        Watches each connection made.
+
+    Raises
+    ------
+    _MirrorFailure
+        The mirror could not be reached, refused, or answered with an error.
+    """
+    target = url
+    for _ in range(_MAX_REDIRECTS + 1):
+        scheme = urllib.parse.urlsplit(target).scheme
+        if scheme not in ("http", "https"):
+            where = "" if target == url else f"redirected to {target}: "
+            raise _MirrorFailure(url, where + "not an http or https URL")
+        connection = _connect(url, target, timeout, canceller)
+        with contextlib.closing(connection), _response(connection, url) as response:
+            location = response.getheader("Location")
+            if response.status in _REDIRECTS and location:
+                target = urllib.parse.urljoin(target, location)
+                continue
+            if not 200 <= response.status < 300:
+                raise _MirrorFailure(url, f"HTTP {response.status} {response.reason}")
+            yield response
+            return
+    raise _MirrorFailure(url, f"more than {_MAX_REDIRECTS} redirects")
+
+
+def _connect(
+    url: str, target: str, timeout: float, canceller: _Canceller
+) -> http.client.HTTPConnection:
+    """Connect for ``target``, through the environment's proxy if any, and send the GET.
+
+    The socket is made here rather than by :mod:`http.client`, so that the
+    canceller watches it from before the connect (a connection given its
+    ``sock`` does not connect by itself). As with :mod:`urllib`, an http URL
+    goes to its proxy as an absolute URL, an https URL through a CONNECT
+    tunnel, and certificates are checked against the system's trusted ones.
+    """
+    parts = urllib.parse.urlsplit(target)
+    connection = None
     try:
-        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _MirrorFailure(url, f"HTTP {exc.code} {exc.reason}") from exc
-    except urllib.error.URLError as exc:
-        unreachable = isinstance(exc.reason, OSError)
-        raise _MirrorFailure(url, _describe(exc.reason), unreachable) from exc
+        if not parts.hostname:
+            raise ValueError("no host in the URL")
+        host, port = parts.hostname, parts.port or _PORTS[parts.scheme]
+        hostport = parts.netloc.rpartition("@")[2]
+        path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        headers = {"Host": hostport, "User-Agent": f"nnviz/{__version__}", "Connection": "close"}
+        tls_host = host if parts.scheme == "https" else None
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        proxy = _proxy(parts.scheme, hostport)
+        if proxy is None:
+            connection.sock = _open_socket(host, port, timeout, canceller)
+        else:
+            proxy_host, proxy_port = proxy.hostname or "", proxy.port or _PORTS[proxy.scheme]
+            connection.sock = _open_socket(proxy_host, proxy_port, timeout, canceller)
+            if tls_host is not None:  # https: TLS with the mirror, through a tunnel
+                _tunnel(
+                    connection.sock, f"[{host}]:{port}" if ":" in host else f"{host}:{port}", proxy
+                )
+            else:  # http: the proxy fetches the whole URL
+                path = urllib.parse.urlunsplit(parts._replace(fragment=""))
+                headers |= _proxy_authorization(proxy)
+                tls_host = proxy_host if proxy.scheme == "https" else None
+        if tls_host is not None:
+            context = ssl.create_default_context()
+            context.set_alpn_protocols(["http/1.1"])  # as http.client does
+            connection.sock = context.wrap_socket(connection.sock, server_hostname=tls_host)
+        connection.request("GET", path, headers=headers)
     except (http.client.HTTPException, OSError, ValueError) as exc:
+        if connection is not None:
+            connection.close()
+        raise _MirrorFailure(url, _describe(exc), isinstance(exc, OSError)) from exc
+    return connection
+
+
+def _open_socket(host: str, port: int, timeout: float, canceller: _Canceller) -> socket.socket:
+    """:func:`socket.create_connection`, with each socket watched before it connects."""
+    errors: list[OSError] = []
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        canceller.watch(sock)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            errors.append(exc)
+    raise errors[0] if errors else OSError(f"no address found for {host}")
+
+
+def _proxy(scheme: str, hostport: str) -> urllib.parse.SplitResult | None:
+    """The proxy urllib would use for a ``scheme`` URL to ``hostport`` (``http_proxy``...)."""
+    proxy = urllib.request.getproxies().get(scheme)
+    if not proxy or urllib.request.proxy_bypass(hostport):
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    if parts.scheme not in _PORTS or not parts.hostname:
+        raise ValueError(f"the {scheme} proxy is not an http or https URL")
+    return parts
+
+
+def _proxy_authorization(proxy: urllib.parse.SplitResult) -> dict[str, str]:
+    if not (proxy.username and proxy.password):
+        return {}
+    user = f"{urllib.parse.unquote(proxy.username)}:{urllib.parse.unquote(proxy.password)}"
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(user.encode()).decode("ascii")}
+
+
+def _tunnel(sock: socket.socket, hostport: str, proxy: urllib.parse.SplitResult) -> None:
+    """Ask the proxy on ``sock`` for a tunnel to ``hostport`` (HTTP CONNECT)."""
+    lines = [f"CONNECT {hostport} HTTP/1.1", f"Host: {hostport}"]
+    lines += [f"{name}: {value}" for name, value in _proxy_authorization(proxy).items()]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    # Read only the reply's head: the proxy sends nothing more before our TLS hello.
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        data = sock.recv(4096)
+        if not data or len(reply) > 65536:
+            raise OSError("the proxy broke off the tunnel")
+        reply += data
+    status = reply.partition(b"\r\n")[0].decode("latin-1")
+    if status.split(" ")[1:2] != ["200"]:
+        raise OSError(f"the proxy refused the tunnel ({status})")
+
+
+@contextlib.contextmanager
+def _response(
+    connection: http.client.HTTPConnection, url: str
+) -> Iterator[http.client.HTTPResponse]:
+    """The response's head (its status and headers); the response is closed afterwards."""
+    try:
+        response = connection.getresponse()
+    except (http.client.HTTPException, OSError) as exc:
         raise _MirrorFailure(url, _describe(exc), isinstance(exc, TimeoutError)) from exc
-    return response
+    with response:
+        yield response
 
 
 def _read_chunk(response: http.client.HTTPResponse, url: str) -> bytes:
+    # read1 returns what has arrived, so a trickling mirror still shows progress.
     try:
-        return response.read(_CHUNK_SIZE)
+        return response.read1(_CHUNK_SIZE)
     except (http.client.HTTPException, OSError) as exc:
         raise _MirrorFailure(url, f"the connection broke off ({_describe(exc)})") from exc
 

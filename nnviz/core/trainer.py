@@ -13,6 +13,12 @@ weight decay, applied to weights but not biases)::
     theta = theta + v
 
 With ``mu = 0`` this is plain SGD, ``theta -= eta * g``.
+
+A step whose cost or update is not a finite number raises
+:class:`~nnviz.core.errors.DivergenceError` and is not applied. A run can blow
+up long before that (the cost shooting up while still finite, or the neurons
+saturating): :class:`nnviz.core.health.Guard` watches for that and goes back to
+the last healthy parameters.
 """
 
 from __future__ import annotations
@@ -20,22 +26,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 
-from nnviz.core.errors import ConfigError, DivergenceError
+from nnviz.core.errors import ConfigError, DivergenceError, plain_number
 from nnviz.core.network import Network, check_choice
 
 Array = npt.NDArray[Any]
 
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
-
-#: A mean cross-entropy above this means the probability given to the right
-#: classes underflowed float32 (it is -ln of float32's smallest normal number,
-#: about 87.3): the run has blown up even though the number is still finite.
-CROSS_ENTROPY_CEILING = -math.log(float(np.finfo(np.float32).tiny))
 
 
 @dataclass(frozen=True)
@@ -243,10 +244,10 @@ class Trainer:
         Raises
         ------
         DivergenceError
-            When a mini-batch cost or the update is NaN or infinite (or the
-            cross-entropy passes :data:`CROSS_ENTROPY_CEILING`). The parameters
-            from before that mini-batch are kept; the error carries the costs
-            of the mini-batches completed before it as ``costs``.
+            When a mini-batch cost or the update is NaN or infinite. That
+            mini-batch is not applied (the parameters from before it are kept,
+            the momentum buffer is cleared); the error carries the costs of the
+            mini-batches completed before it in this call as ``costs``.
         """
         first = self.step_count
         costs = np.empty(n)
@@ -296,28 +297,52 @@ class Trainer:
             self._velocity -= step
             np.negative(self._velocity, out=step)
         # vdot is NaN or inf exactly when some entry is (or the step is absurdly large)
-        if not (math.isfinite(cost) and math.isfinite(float(np.vdot(step, step)))):
-            self._diverged(cost, "is not a finite number", previous_costs)
-        if net.cost == "cross_entropy" and cost > CROSS_ENTROPY_CEILING:
-            self._diverged(cost, "exploded past the float32 range", previous_costs)
+        if not math.isfinite(cost):
+            self._diverged(cost, "the cost", previous_costs)
+        if not math.isfinite(float(np.vdot(step, step))):
+            self._diverged(cost, "the change of the weights", previous_costs)
         np.subtract(net.theta, step, out=net.theta)
         self.step_count += 1
         self.position += len(idx)
         self.samples_seen += len(idx)
         return cost
 
-    def _diverged(self, cost: float, what: str, previous_costs: Array) -> None:
-        if self.config.momentum:  # undo this step's change of the velocity
-            self._velocity[...] = 0.0
-        error = DivergenceError(
-            f"training diverged at step {self.step_count + 1}: the cost {what} ({cost:.4g}) "
-            f"with learning rate {self.learning_rate_at(self.step_count):g}. "
-            "The parameters from before this step are kept; lower the learning rate.",
+    def _diverged(self, cost: float, what: str, previous_costs: Array) -> NoReturn:
+        self.clear_momentum()  # undo this step's change of the velocity
+        eta = self.learning_rate_at(self.step_count)
+        raise DivergenceError(
+            f"training diverged at step {self.step_count + 1}: {what} grew too large for "
+            f"the computer to hold, with learning rate {plain_number(eta)}. Each step "
+            "overshot the valley of the cost and made the weights larger, until the numbers "
+            "overflowed. That step was not applied and the parameters from before it are "
+            "kept; lower the learning rate.",
             step=self.step_count,
             cost=cost,
+            costs=previous_costs.tolist(),
         )
-        error.costs = previous_costs.copy()  # type: ignore[attr-defined]
-        raise error
+
+    def clear_momentum(self) -> None:
+        """Forget the velocity ``v`` (set it to 0), e.g. after replacing the parameters."""
+        self._velocity[...] = 0.0
+
+    def resume(self, step: int, epoch: int, position: int, samples_seen: int) -> None:
+        """Go on counting from a point of an earlier run of the same network and settings.
+
+        The step, the epoch, the position in it (examples done) and the samples
+        seen are taken over, and epoch ``epoch``'s shuffle order is drawn again
+        from the seed, so the next mini-batch is the one that run would have
+        trained next. The momentum buffer starts at 0.
+        """
+        if min(step, epoch, position, samples_seen) < 0:
+            raise ConfigError(
+                f"a run cannot be resumed at step {step}, epoch {epoch}, position {position}"
+            )
+        self.step_count, self.epoch, self.samples_seen = step, epoch, samples_seen
+        self.position = min(position, len(self.train_x))
+        self._order = self._permutation(epoch)
+        if self.position >= len(self.train_x):
+            self._next_epoch()
+        self.clear_momentum()
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(

@@ -1,15 +1,15 @@
-"""What the training worker tells the GUI: immutable snapshots, one-slot mailbox.
+"""What the training server tells the app: immutable snapshots of the run.
 
-The worker publishes the newest :class:`Snapshot` at most ~30 times a second.
-The :class:`Mailbox` keeps one; a snapshot that arrives before the GUI took
-the previous one absorbs it (its costs, evaluations and events are kept, its
+The server publishes the newest :class:`Snapshot` about 30 times a second
+while training runs (and once after a command changed what is shown). A
+snapshot that arrives before the app took the previous one absorbs it
+(:meth:`Snapshot.absorb`: its costs, evaluations and markers are kept, its
 parameters dropped), so the cost curve never loses a mini-batch while panels
-only ever draw the newest parameters. No Qt here.
+only ever draw the newest parameters.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,13 +55,18 @@ class Snapshot:
         GUI clears its history when it changes.
     theta
         A private copy of the parameters.
+    epoch_fraction, position
+        How far the current epoch is: a fraction, and in examples.
+    speed
+        The mini-batches per second training runs at (0: full speed).
     steps, costs
         Global step index and mean cost of every mini-batch since the
         previous snapshot the GUI took.
     evaluations, markers
         Test results and settings changes since the previous snapshot taken.
     state
-        ``"idle"``, ``"running"``, ``"paused"``, ``"finished"`` or ``"diverged"``.
+        ``"idle"``, ``"running"``, ``"paused"``, ``"finished"``, ``"diverged"``
+        or ``"stalled"`` (the run stopped learning).
     """
 
     generation: int
@@ -72,8 +77,10 @@ class Snapshot:
     step: int = 0
     epoch: int = 0
     epoch_fraction: float = 0.0
+    position: int = 0
     samples_seen: int = 0
     samples_per_second: float = 0.0
+    speed: float = 0.0
     learning_rate: float = 0.0
     batch_size: int = 0
     state: str = "idle"
@@ -98,24 +105,3 @@ class Snapshot:
     def last_evaluation(self) -> EpochResult | None:
         """The newest test result in this snapshot, if any."""
         return self.evaluations[-1] if self.evaluations else None
-
-
-class Mailbox:
-    """A one-slot, thread-safe box for the newest snapshot."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._slot: Snapshot | None = None
-
-    def put(self, snapshot: Snapshot) -> bool:
-        """Store ``snapshot``; True if the box was empty (the GUI needs a ping)."""
-        with self._lock:
-            was_empty = self._slot is None
-            self._slot = snapshot if was_empty else snapshot.absorb(self._slot)  # type: ignore[arg-type]
-            return was_empty
-
-    def take(self) -> Snapshot | None:
-        """Remove and return the snapshot, or None."""
-        with self._lock:
-            snapshot, self._slot = self._slot, None
-            return snapshot

@@ -1,46 +1,70 @@
-"""The training engine: the core trainer driven by messages, in its own process.
+"""The training server: the core trainer driven by typed commands.
 
-The desktop app trains in a separate process so that training and drawing do
-not take turns on one Python interpreter lock: with training in a thread of
-the GUI process, the measured training speed fell to 16-35% of headless and
-the event loop stalled for 90-200 ms (``nnviz bench --gui``). This module has
-no Qt; :class:`~nnviz.gui.worker.TrainingWorker` (a QObject in a QThread)
-starts it with :func:`serve` and talks to it through a pipe.
+It owns the :class:`~nnviz.core.trainer.Trainer` (wrapped in a
+:class:`~nnviz.core.health.Guard`) and runs commands between chunks of
+mini-batches: a chunk lasts a few milliseconds at full speed, so Pause, Step,
+a new learning rate or Stop apply at once. It publishes a
+:class:`~nnviz.engine.snapshot.Snapshot` about 30 times a second while
+training runs (fewer for very large networks, whose parameters take long to
+copy), and once after a command changed what is shown; never while nothing
+happens. In slow motion (:class:`~nnviz.engine.messages.SetSpeed`) it runs
+exactly as many mini-batches as the speed asks for and sleeps in between,
+waking at once for a command.
 
-Commands (GUI -> engine) are tuples ``(name, *args)``: ``load(folder)``,
-``reset(generation, sizes, activation, cost, theta, config)``, ``start``,
-``pause``, ``step(n)``, ``step_epoch``, ``speed(steps_per_second)``,
-``configure(label, changes)``, ``stop``. Messages back: ``snapshot``,
-``state``, ``diverged``, ``ready`` (data loaded), ``failed``, ``error``.
-Snapshots are published at most ~30 times a second.
+The same loop runs in a child process or in a thread of the app
+(:mod:`nnviz.engine.runner`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
+import math
 import time
 import traceback
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from nnviz.core import datasets
-from nnviz.core.errors import DivergenceError, NnvizError
+from nnviz.core.errors import NnvizError
+from nnviz.core.health import Guard, Trouble
 from nnviz.core.network import Network
 from nnviz.core.trainer import TrainConfig, Trainer
+from nnviz.engine.messages import (
+    Configure,
+    Evaluate,
+    Failed,
+    LoadData,
+    Pause,
+    Progress,
+    Run,
+    SetSnapshotRate,
+    SetSpeed,
+    SetTheta,
+    StateChanged,
+    Step,
+    StepEpoch,
+    Stop,
+    UseNetwork,
+)
+from nnviz.engine.runner import Port
 from nnviz.engine.snapshot import EpochResult, Marker, Snapshot
 
 Array = npt.NDArray[Any]
 
-#: Longest gap between snapshots while running (about 30 per second).
-PUBLISH_INTERVAL = 1 / 32
+#: Snapshots per second while training runs, until the app asks for another rate.
+SNAPSHOT_RATE = 30.0
+#: Copying the parameters for a snapshot is kept under this many bytes a second
+#: (a 2-million-parameter network gets 5 snapshots a second, not 30).
+SNAPSHOT_BYTES_PER_SECOND = 40e6
 #: Target duration of one chunk of mini-batches at full speed.
 CHUNK_SECONDS = 0.008
+#: Seconds between two health checks (a forward pass on a few hundred images).
+CHECK_SECONDS = 0.5
+#: How long the loop sleeps while nothing is to be done (a command wakes it).
+IDLE_SECONDS = 0.5
 
 
 @dataclass
@@ -77,75 +101,135 @@ class RateMeter:
         return self._samples / self._seconds if self._seconds > 0 else 0.0
 
 
-class Engine:
+class TrainingServer:
     """Owns the trainer; runs commands between chunks of mini-batches."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.running = True
+    def __init__(self) -> None:
+        self.port: Port | None = None
         self.net: Network | None = None
         self.config = TrainConfig()
         self.trainer: Trainer | None = None
+        self.guard: Guard | None = None
         self.dataset: datasets.Dataset | None = None
         self.generation = 0
         self.state = "idle"
         self.steps_left = 0
         self.epoch_requested = False
-        self.speed = 0.0  # mini-batches per second; 0 = full speed
+        self.speed = 0.0  # mini-batches per second while running; 0 = full speed
+        self.pace = (0.0, 0)  # slow motion: (when it started, mini-batches run since)
+        self.interval = 1 / SNAPSHOT_RATE
         self.pending = _Pending()
-        self.last_publish = 0.0
+        self.last_publish = -math.inf
+        self.last_check = 0.0
         self.unpublished = False  # something happened since the last snapshot
         self.rate = RateMeter()
 
     # ------------------------------------------------------------------ loop
-    def run(self) -> None:
-        """Until ``stop``: commands, chunks of mini-batches, snapshots."""
-        while self.running:
-            busy = self._wants_training()
-            if self.conn.poll(0 if busy else 0.25):
+    def run(self, port: Port) -> None:
+        """Until Stop: commands, chunks of mini-batches, snapshots."""
+        self.port = port
+        while not port.stopping:
+            command = port.receive(self._idle_seconds())
+            if command is not None:
                 self.unpublished = True  # a command that changes what is shown publishes at once
-                self._handle(self.conn.recv())
-                continue
-            if busy:
+                self._handle(command)
+            elif self._training_due():
                 self._train_chunk()
             elif self.unpublished:
                 # The last costs of a run (or a command's effect) not sent yet. Nothing
                 # else while paused: a snapshot makes the window redraw every panel.
-                self._publish()
+                self._publish(force=True)
 
-    def _handle(self, message: tuple[Any, ...]) -> None:
-        name, *args = message
+    def send(self, reply: object) -> None:
+        """A reply to the app."""
+        assert self.port is not None
+        self.port.send(reply)
+
+    def _handle(self, command: object) -> None:
         try:
-            getattr(self, f"do_{name}")(*args)
+            self._dispatch(command)
         except NnvizError as exc:
-            self.send("error", str(exc))
-        except Exception as exc:  # a bug must not end the engine
-            self.send("error", f"internal error: {exc}\n{traceback.format_exc()}")
+            self.send(Failed(str(exc)))
+        except Exception as exc:  # a bug must not end the server
+            self.send(Failed(f"internal error: {exc}\n{traceback.format_exc()}"))
 
-    def send(self, kind: str, *payload: Any) -> None:
-        """A message to the GUI side."""
-        self.conn.send((kind, *payload))
+    def _dispatch(self, command: object) -> None:
+        match command:
+            case UseNetwork():
+                self._use_network(command)
+            case LoadData(folder):
+                self._load(folder)
+            case Run():
+                self._set_state("running")
+            case Pause():
+                self._set_state("paused")
+            case Step(n):
+                self._pause_if_running()
+                self.steps_left += max(int(n), 0)
+            case StepEpoch():
+                self._pause_if_running()
+                self.epoch_requested = True
+            case SetSpeed(steps_per_second):
+                self.speed = max(0.0, float(steps_per_second))
+                self.pace = (time.perf_counter(), 0)
+            case SetSnapshotRate(per_second):
+                self.interval = 1 / max(float(per_second), 0.5)
+            case Configure(config, label):
+                self._configure(config, label)
+            case Evaluate():
+                self._evaluate(on_demand=True)
+            case SetTheta(generation, theta, label):
+                self._set_theta(generation, theta, label)
+            case Stop():
+                pass  # the port says it is stopping
+            case _:
+                raise TypeError(f"unknown command {command!r}")
 
+    # ------------------------------------------------------------------ training
     def _wants_training(self) -> bool:
-        if self.trainer is None:
-            return False
-        return self.state == "running" or self.steps_left > 0 or self.epoch_requested
+        return self.trainer is not None and (
+            self.state == "running" or self.steps_left > 0 or self.epoch_requested
+        )
+
+    def _slow_motion(self) -> bool:
+        return bool(self.speed) and self.state == "running" and not self.steps_left
+
+    def _steps_due(self) -> int:
+        """Slow motion: mini-batches owed by now (the first one at once)."""
+        start, done = self.pace
+        return math.floor((time.perf_counter() - start) * self.speed) + 1 - done
+
+    def _training_due(self) -> bool:
+        return self._wants_training() and (not self._slow_motion() or self._steps_due() > 0)
+
+    def _idle_seconds(self) -> float:
+        if not self._wants_training():
+            return 0.0 if self.unpublished else IDLE_SECONDS
+        if self._slow_motion() and self._steps_due() <= 0:
+            start, done = self.pace
+            return max(0.0, start + done / self.speed - time.perf_counter())
+        return 0.0
 
     def _train_chunk(self) -> None:
-        trainer = self.trainer
-        assert trainer is not None
+        trainer, guard = self.trainer, self.guard
+        assert trainer is not None and guard is not None
         n = self._chunk_size(trainer)
         start = time.perf_counter()
-        try:
-            report = trainer.step(n, stop_at_epoch_end=True)
-        except DivergenceError as exc:
-            self._on_divergence(exc)
-            return
-        self.rate.add(len(report.costs) * trainer.config.batch_size, time.perf_counter() - start)
+        report, trouble = guard.step(n, stop_at_epoch_end=True)
+        now = time.perf_counter()
+        self.rate.add(len(report.costs) * trainer.config.batch_size, now - start)
         first = report.first_step
         self.pending.steps.append(np.arange(first, first + len(report.costs)))
         self.pending.costs.append(report.costs)
         self.unpublished = True
+        if self._slow_motion():
+            self.pace = (self.pace[0], self.pace[1] + len(report.costs))
+        if trouble is None and now - self.last_check >= CHECK_SECONDS:
+            self.last_check = now
+            trouble = guard.check()
+        if trouble is not None:
+            self._on_trouble(trouble)
+            return
         if self.steps_left:
             self.steps_left = max(0, self.steps_left - len(report.costs))
             if not self.steps_left and self.state != "running":
@@ -158,30 +242,37 @@ class Engine:
             if trainer.finished and self.state == "running":
                 self._set_state("finished")
         self._publish()
-        if self.speed and self.state == "running" and not self.conn.poll(1.0 / self.speed):
-            pass  # slow motion: wait between steps, waking at once for a command
 
     def _chunk_size(self, trainer: Trainer) -> int:
         if self.steps_left and self.state != "running":
-            return self.steps_left if not self.speed else 1
-        if self.speed:
-            return 1
+            cap = self.steps_left
+        elif self._slow_motion():
+            return max(1, min(self._steps_due(), self._full_speed_chunk(trainer)))
+        else:
+            cap = 2000
+        return min(cap, self._full_speed_chunk(trainer))
+
+    def _full_speed_chunk(self, trainer: Trainer) -> int:
         if not self.rate.seen:
             return 20
         per_step = trainer.config.batch_size / max(self.rate.samples_per_second, 1.0)
         # End the chunk when the next snapshot is due: a chunk that ran past it
-        # delayed each snapshot by half a chunk on average (28 a second, not 32).
-        due = self.last_publish + PUBLISH_INTERVAL - time.perf_counter()
+        # delayed each snapshot by half a chunk on average.
+        due = self.last_publish + self._interval() - time.perf_counter()
         seconds = min(CHUNK_SECONDS, due) if due > 0 else CHUNK_SECONDS
         return int(np.clip(seconds / per_step, 1, 2000))
 
-    def _on_divergence(self, exc: DivergenceError) -> None:
-        costs = np.asarray(getattr(exc, "costs", np.zeros(0)))
-        self.pending.steps.append(np.arange(exc.step - len(costs), exc.step))
-        self.pending.costs.append(costs)
+    def _on_trouble(self, trouble: Trouble) -> None:
+        assert self.trainer is not None
         self.steps_left, self.epoch_requested = 0, False
-        self._set_state("diverged")
-        self.send("diverged", str(exc))
+        marker = f"back to step {trouble.restored_step:,}"
+        self.pending.markers.append(Marker(self.trainer.step_count, marker))
+        self._set_state(trouble.kind)
+        self.send(trouble)
+
+    def _pause_if_running(self) -> None:
+        if self.state == "running":
+            self._set_state("paused")
 
     def _evaluate(self, on_demand: bool = False) -> None:
         trainer = self.trainer
@@ -205,111 +296,78 @@ class Engine:
             if self.trainer is None:
                 return
             if self.trainer.finished:  # go on after the planned epochs: plan as many again
-                self.trainer.configure(epochs=self.trainer.config.epochs * 2)
+                self.config = self.trainer.configure(epochs=self.trainer.config.epochs * 2)
+            self.pace = (time.perf_counter(), 0)
         if state != self.state:
             self.state = state
-            self.send("state", state)
+            self.send(StateChanged(state))
         self._publish(force=True)
 
     # ------------------------------------------------------------------ commands
-    def do_load(self, folder: str) -> None:
-        """Load the data set from a folder the GUI side has checked (or downloaded)."""
-        self.dataset = datasets.load_mnist(folder, download_missing=False)
-        self._make_trainer()
-        if self.state == "idle" and self.trainer is not None:
-            self._set_state("paused")
-        self.send("ready")
-
-    def do_reset(
-        self,
-        generation: int,
-        sizes: tuple[int, ...],
-        activation: str,
-        cost: str,
-        theta: Array,
-        config: dict[str, Any],
-    ) -> None:
-        """A new network (or a loaded one) and settings; paused."""
-        net = Network(sizes, activation, cost)
-        net.theta = theta
-        self.net, self.config, self.generation = net, TrainConfig(**config), generation
+    def _use_network(self, command: UseNetwork) -> None:
+        net = Network(command.sizes, command.activation, command.cost)
+        net.theta = command.theta
+        self.net, self.config, self.generation = net, command.config, command.generation
         self.pending = _Pending()
         self.steps_left, self.epoch_requested = 0, False
         self.rate = RateMeter()
-        self.trainer = None
-        self._make_trainer()
+        self.trainer = self.guard = None
+        self._make_trainer(command.progress)
+        self.state = ""  # always announce the new network's state
         self._set_state("paused" if self.trainer is not None else "idle")
-        self._publish(force=True)
 
-    def do_start(self) -> None:
-        """Run continuously."""
-        self._set_state("running")
-
-    def do_pause(self) -> None:
-        """Stop after the current chunk."""
-        self._set_state("paused")
-
-    def do_step(self, n: int) -> None:
-        """Run ``n`` mini-batches, then pause."""
-        if self.state == "running":
+    def _load(self, folder: str) -> None:
+        """Load the data set from a folder the app has checked (or downloaded)."""
+        progress = self._progress()
+        self.dataset = datasets.load_mnist(folder, download_missing=False)
+        self._make_trainer(progress)
+        if self.state == "idle" and self.trainer is not None:
             self._set_state("paused")
-        self.steps_left += n
 
-    def do_step_epoch(self) -> None:
-        """Run to the end of the epoch, then pause."""
-        if self.state == "running":
-            self._set_state("paused")
-        self.epoch_requested = True
+    def _progress(self) -> Progress | None:
+        t = self.trainer
+        return None if t is None else Progress(t.step_count, t.epoch, t.position, t.samples_seen)
 
-    def do_speed(self, steps_per_second: float) -> None:
-        """Slow motion (mini-batches per second) or full speed (0)."""
-        self.speed = max(0.0, float(steps_per_second))
+    def _make_trainer(self, progress: Progress | None) -> None:
+        data, net = self.dataset, self.net
+        if data is None or net is None:
+            return
+        trainer = Trainer(net, data.train_x, data.train_y, self.config, data.test_x, data.test_y)
+        if progress is not None:
+            trainer.resume(progress.step, progress.epoch, progress.position, progress.samples_seen)
+        self.trainer, self.guard = trainer, Guard(trainer)
 
-    def do_configure(self, label: str, changes: dict[str, Any]) -> None:
-        """Live settings; ``label`` marks the cost curve."""
-        self.config = dataclasses.replace(self.config, **changes)
+    def _configure(self, config: TrainConfig, label: str) -> None:
+        self.config = config
         if self.trainer is not None:
-            self.trainer.configure(**changes)
+            self.trainer.configure(**dataclasses.asdict(config))
             if label:
                 self.pending.markers.append(Marker(self.trainer.step_count, label))
         self._publish(force=True)
 
-    def do_evaluate(self) -> None:
-        """Evaluate the current parameters on the test set now."""
-        self._evaluate(on_demand=True)
-        self._publish(force=True)
-
-    def do_set_theta(self, generation: int, theta: Array, label: str) -> None:
-        """Replace the parameters (a single-example step or its undo), keeping the run.
-
-        Ignored when it is meant for another network (``generation``).
-        """
+    def _set_theta(self, generation: int, theta: Array, label: str) -> None:
+        """Replace the parameters, keeping the run; ignored when meant for another network."""
         if generation != self.generation or self.net is None:
             return
         self.net.theta = theta
+        if self.trainer is not None and self.guard is not None:
+            self.trainer.clear_momentum()  # the old velocity belongs to other parameters
+            self.guard.rebase()
         if label and self.trainer is not None:
             self.pending.markers.append(Marker(self.trainer.step_count, label))
         self._publish(force=True)
 
-    def do_stop(self) -> None:
-        """End the loop."""
-        self.running = False
-
-    def _make_trainer(self) -> None:
-        data, net = self.dataset, self.net
-        if data is None or net is None:
-            return
-        self.trainer = Trainer(
-            net, data.train_x, data.train_y, self.config, data.test_x, data.test_y
-        )
-
     # ------------------------------------------------------------------ snapshots
+    def _interval(self) -> float:
+        size = self.net.theta.nbytes if self.net is not None else 0
+        return max(self.interval, size / SNAPSHOT_BYTES_PER_SECOND)
+
     def _publish(self, force: bool = False) -> None:
         now = time.perf_counter()
-        if self.net is None or (not force and now - self.last_publish < PUBLISH_INTERVAL):
+        if self.net is None or (not force and now - self.last_publish < self._interval()):
             return
         self.last_publish = now
-        self.send("snapshot", self._snapshot())
+        self.send(self._snapshot())
         self.pending = _Pending()
         self.unpublished = False
 
@@ -326,8 +384,10 @@ class Engine:
             step=trainer.step_count if trainer else 0,
             epoch=trainer.epoch if trainer else 0,
             epoch_fraction=trainer.position / len(trainer.train_x) if trainer else 0.0,
+            position=trainer.position if trainer else 0,
             samples_seen=trainer.samples_seen if trainer else 0,
             samples_per_second=self.rate.samples_per_second if self.state == "running" else 0.0,
+            speed=self.speed,
             learning_rate=trainer.learning_rate_at(trainer.step_count) if trainer else 0.0,
             batch_size=self.config.batch_size,
             state=self.state,
@@ -336,21 +396,3 @@ class Engine:
             evaluations=tuple(pending.evaluations),
             markers=tuple(pending.markers),
         )
-
-
-#: Scheduling priority of the training process (0: as the window; measured:
-#: a lower priority did not make frames smoother on 2 cores, only training
-#: slower).  Kept as a knob.
-NICE = 0
-
-
-def serve(conn: Connection) -> None:
-    """Entry point of the training process."""
-    with contextlib.suppress(AttributeError, OSError):  # no os.nice on Windows
-        os.nice(NICE)
-    try:
-        Engine(conn).run()
-    except (EOFError, BrokenPipeError, KeyboardInterrupt):
-        pass  # the app went away
-    finally:
-        conn.close()

@@ -39,8 +39,12 @@ def limit_blas_threads() -> None:
         os.environ.setdefault(name, "1")
 
 
-def run(model: Path | None = None, data_dir: Path | None = None) -> int:
-    """Open the main window; returns the exit code when it closes."""
+def run(model: Path | None = None, data_dir: Path | None = None, engine: str = "process") -> int:
+    """Open the main window; returns the exit code when it closes.
+
+    ``engine`` says where training and the loss surface run: ``"process"``
+    (child processes) or ``"thread"`` (worker threads of this process).
+    """
     limit_blas_threads()
     app = create_app()
     from nnviz.gui import theme
@@ -55,10 +59,10 @@ def run(model: Path | None = None, data_dir: Path | None = None) -> int:
         return 1
     if model is None:
         meta = {**meta, "bundled": True}
-    window = MainWindow(net, meta, data_dir)
+    window = MainWindow(net, meta, data_dir, engine)
     _install_excepthook(window)
     window.show()
-    window.session.preload_data()
+    window.data.preload()
     # Hooks for the start-up smoke test: start training at once, quit after N s.
     if os.environ.get("NNVIZ_START_TRAINING"):
         QTimer.singleShot(0, window.actions_.train.trigger)

@@ -88,8 +88,8 @@ def headless_rate(data: Dataset, seconds: float) -> float:
     return (trainer.samples_seen - samples) / (time.perf_counter() - start)
 
 
-def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
-    """Run the measurements; returns a JSON-ready dictionary."""
+def gui_benchmark(data: Dataset, quick: bool = False, engine: str = "process") -> dict[str, Any]:
+    """Run the measurements with the engines in ``engine`` mode; a JSON-ready dictionary."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from nnviz.gui.app import create_app, limit_blas_threads
@@ -106,10 +106,10 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir.name)
     rounds, seconds = (2, 2.0) if quick else (3, 3.0)
     net, meta = load_model(bundled_model_path())
-    window = MainWindow(net, {**meta, "bundled": True})
+    window = MainWindow(net, {**meta, "bundled": True}, engine=engine)
     window.resize(1360, 860)
     window.show()
-    window.session.use_dataset(data)
+    window.data.use_dataset(data)
     _spin(app, 0.5)
     in_sight = [name for name, p in window.panels.items() if not out_of_sight(p)]
     live = _measure_training(app, window, data, rounds, seconds)
@@ -129,6 +129,7 @@ def gui_benchmark(data: Dataset, quick: bool = False) -> dict[str, Any]:
         "stall_max_ms": live["stall_max_ms"],
         "draw_to_prediction_ms_median": drawing[0],
         "draw_to_prediction_ms_p95": drawing[1],
+        "engine": engine,
         "platform": QApplication.platformName(),
         "panels_in_sight": [window.docks[name].windowTitle() for name in in_sight],
         "rounds": rounds,
@@ -189,7 +190,7 @@ def _measure_training(
 
 def _measure_drawing(app: QApplication, window: Any, moves: int = 120) -> tuple[float, float]:
     """Mouse move on the canvas -> prediction and network panel updated (ms)."""
-    canvas = window.canvas.canvas
+    canvas = window.panels.canvas.canvas
     state = window.state
     rect = canvas.target_rect()
     centre = QPointF(rect.center())

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.core.limits import MAX_WIDTH
 from nnviz.core.network import ACTIVATIONS, COSTS
 from nnviz.core.presets import DEFAULT_SIZES, PRESETS
 
@@ -44,12 +45,16 @@ class Architecture:
 
 
 def parse_hidden(text: str) -> tuple[int, ...] | None:
-    """``"16 16"`` -> ``(16, 16)``; None if not a list of 1..4096-neuron layers."""
+    """``"16 16"`` -> ``(16, 16)``; None if not a list of positive layer sizes.
+
+    Sizes beyond what nnviz supports pass here: the controller refuses them
+    with a message that says why (:func:`~nnviz.core.limits.check_sizes`).
+    """
     try:
         sizes = tuple(int(part) for part in text.replace(",", " ").split())
     except ValueError:
         return None
-    return sizes if sizes and all(1 <= s <= 4096 for s in sizes) else None
+    return sizes if sizes and all(s >= 1 for s in sizes) else None
 
 
 class Actions(QObject):
@@ -62,6 +67,15 @@ class Actions(QObject):
         self.step = _action(parent, "Step", "S", "Run one mini-batch, then pause (S)")
         self.step_epoch = _action(parent, "Step epoch", "E", "Run to the end of the epoch (E)")
         self.reset = _action(parent, "Reset", "Ctrl+R", "New network from random weights (Ctrl+R)")
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The training controls the training controller drives and shows."""
+
+    actions: Actions
+    run_bar: RunToolbar
+    network_bar: NetworkToolbar
 
 
 def _action(parent: QWidget, text: str, shortcut: str, tip: str) -> QAction:
@@ -191,7 +205,9 @@ class NetworkToolbar(QToolBar):
         self._labelled("Preset", self.preset)
         self.hidden = QLineEdit(" ".join(map(str, DEFAULT_SIZES[1:-1])))
         self.hidden.setFixedWidth(80)
-        self.hidden.setToolTip("Hidden layer sizes, e.g. '16 16' or '32' or '64 32 16'")
+        self.hidden.setToolTip(
+            f"Hidden layer sizes, e.g. '16 16' or '32' or '64 32 16' (up to {MAX_WIDTH} each)"
+        )
         self._labelled("Hidden", self.hidden)
         self.activation = QComboBox()
         self.activation.addItems(list(ACTIVATIONS))

@@ -1,17 +1,24 @@
 """The main window: dockable panels, training toolbars, status bar, menus.
 
 It wires the pieces together and keeps little logic of its own: the
-:class:`~nnviz.gui.state.AppState` is the model the panels render, the
-:class:`~nnviz.gui.worker.TrainingWorker` trains in its own thread, and
-:class:`~nnviz.gui.session.Session` turns toolbar edits into worker commands.
+:class:`~nnviz.gui.state.AppState` is the model the panels render; the
+:class:`~nnviz.gui.backend.Backend` owns the training and loss-surface
+engines; the :class:`~nnviz.gui.training.TrainingController` turns the
+toolbars into engine commands and owns the settings; the
+:class:`~nnviz.gui.datasource.DataSource` finds MNIST;
+:class:`~nnviz.gui.modelfiles.ModelFiles` opens and saves models; the
+training controller's :class:`~nnviz.gui.frames.FrameScheduler` paces frames.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -19,16 +26,22 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGraphicsItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QWidget,
 )
 
 from nnviz import __version__
+from nnviz.core.fileio import atomic_write_bytes
 from nnviz.core.network import Network
 from nnviz.gui import theme
-from nnviz.gui.controls import Actions, NetworkToolbar, RunToolbar
+from nnviz.gui.backend import Backend
+from nnviz.gui.controls import Actions, Controls, NetworkToolbar, RunToolbar
+from nnviz.gui.datasource import DataSource
+from nnviz.gui.dialogs import Dialogs
 from nnviz.gui.help import HelpDialog, about_text
 from nnviz.gui.layoutgate import LayoutGate
+from nnviz.gui.modelfiles import ModelFiles
 from nnviz.gui.panels.analysis import AnalysisPanel
 from nnviz.gui.panels.backprop import BackpropPanel
 from nnviz.gui.panels.canvas import CanvasPanel
@@ -37,16 +50,37 @@ from nnviz.gui.panels.hidden import HiddenPanel
 from nnviz.gui.panels.network import NetworkPanel
 from nnviz.gui.panels.probes import ProbesPanel
 from nnviz.gui.panels.surface import SurfacePanel
+from nnviz.gui.panels.visibility import catch_up_now
 from nnviz.gui.panels.weights import WeightsPanel
-from nnviz.gui.session import Session
 from nnviz.gui.state import AppState
 from nnviz.gui.statusbar import TrainingStatus
 from nnviz.gui.surface_controller import SurfaceController
+from nnviz.gui.training import TrainingController
 
 #: Bump when the set or arrangement of panels changes: a saved layout of
 #: another version is ignored (its docks would land in odd places).
 LAYOUT_VERSION = 2
 LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+
+
+@dataclass(frozen=True)
+class Panels:
+    """Every panel of the window, by name (the field name is also its dock's name)."""
+
+    canvas: CanvasPanel
+    weights: WeightsPanel
+    hidden: HiddenPanel
+    probes: ProbesPanel
+    network: NetworkPanel
+    backprop: BackpropPanel
+    cost: CostPanel
+    analysis: AnalysisPanel
+    surface: SurfacePanel
+
+    def items(self) -> Iterator[tuple[str, QWidget]]:
+        """``(name, panel)`` pairs in layout order."""
+        for f in fields(self):
+            yield f.name, getattr(self, f.name)
 
 
 def cache_axes(root: QWidget) -> None:
@@ -73,6 +107,9 @@ class MainWindow(QMainWindow):
         Its metadata (shown in the status bar and the About box).
     data_dir
         A folder holding MNIST, overriding the lookup order.
+    engine
+        Where the training and loss-surface engines run: ``"process"`` (child
+        processes, the default) or ``"thread"`` (worker threads of this process).
     """
 
     def __init__(
@@ -80,6 +117,7 @@ class MainWindow(QMainWindow):
         net: Network,
         model_meta: dict[str, object] | None = None,
         data_dir: Path | None = None,
+        engine: str = "process",
     ) -> None:
         super().__init__()
         self.setWindowTitle("nnviz — the 3Blue1Brown network, live")
@@ -88,46 +126,64 @@ class MainWindow(QMainWindow):
         self._relayout_watch = _RepaintAfterRelayout(self)
         self.settings = QSettings()
         self.state = AppState(net, self)
+        self.backend = Backend(engine, self)
+        self.dialogs = Dialogs(self)
         self.actions_ = Actions(self)
         self.run_bar = RunToolbar(self.actions_, self)
         self.network_bar = NetworkToolbar(self)
         self.addToolBar(self.run_bar)
         self.addToolBarBreak()
         self.addToolBar(self.network_bar)
+        self.surface = SurfaceController(self.state, self.backend.surface, self)
         self.docks: dict[str, QDockWidget] = {}
-        self.panels: dict[str, QWidget] = {}
-        self._make_panels()
+        self.panels = self._make_panels()
         self.status = TrainingStatus(self.statusBar())
-        self.session = Session(self, model_meta or {}, data_dir)
+        self.data = DataSource(self.state, self, data_dir)
+        self.training = TrainingController(
+            self.state,
+            self.backend.training,
+            Controls(self.actions_, self.run_bar, self.network_bar),
+            self.status,
+            self.dialogs,
+            self.data,
+            self.panels.canvas.canvas.is_drawing,
+            self,
+        )
+        self.frames = self.training.frames  # the panels' updates find it here
+        self.models = ModelFiles(self, self.training, self.dialogs)
+        self._connect_panels()
         self._make_menus()
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._sized = False
         self._restored_layout = False
         self._restore_settings()
+        meta = dict(model_meta or {})
+        self.training.start(net, meta, "bundled" if meta.get("bundled") else "file")
+        self.backend.start()
         self._closed = False
         app = QApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(self.session.shutdown)
+            app.aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ panels
-    def _make_panels(self) -> None:
+    def _make_panels(self) -> Panels:
         """Three columns: drawing | network and cost | loss surface; more in tabs."""
         state = self.state
-        self.surface = SurfaceController(state, self)
         network = NetworkPanel(state, self)
-        panels: list[tuple[str, QWidget, Qt.DockWidgetArea]] = [
-            ("canvas", CanvasPanel(state, self), LEFT),
-            ("weights", WeightsPanel(state, self), LEFT),
-            ("hidden", HiddenPanel(state, self), LEFT),
-            ("probes", ProbesPanel(state, self), LEFT),
-            ("network", network, RIGHT),
-            ("backprop", BackpropPanel(state, network, self, self._learning_rate), RIGHT),
-            ("cost", CostPanel(state, self), RIGHT),
-            ("analysis", AnalysisPanel(state, self), RIGHT),
-            ("surface", SurfacePanel(state, self.surface, self), RIGHT),
-        ]
-        for name, panel, area in panels:
-            self.add_panel(name, panel, area)
+        panels = Panels(
+            canvas=CanvasPanel(state, self),
+            weights=WeightsPanel(state, self),
+            hidden=HiddenPanel(state, self),
+            probes=ProbesPanel(state, self),
+            network=network,
+            backprop=BackpropPanel(state, network, self, self._learning_rate),
+            cost=CostPanel(state, self),
+            analysis=AnalysisPanel(state, self),
+            surface=SurfacePanel(state, self.surface, self),
+        )
+        left = {"canvas", "weights", "hidden", "probes"}
+        for name, panel in panels.items():
+            self.add_panel(name, panel, LEFT if name in left else RIGHT)
         d = self.docks
         self.splitDockWidget(d["canvas"], d["weights"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["network"], d["surface"], Qt.Orientation.Horizontal)
@@ -143,6 +199,14 @@ class MainWindow(QMainWindow):
         placeholder = QWidget(self)
         placeholder.setMaximumSize(0, 0)
         self.setCentralWidget(placeholder)
+        return panels
+
+    def _connect_panels(self) -> None:
+        p, training = self.panels, self.training
+        p.canvas.data_needed.connect(lambda: self.data.with_data(p.canvas.random_test_digit))
+        p.analysis.evaluation_requested.connect(training.evaluate_now)
+        p.backprop.theta_change_requested.connect(training.apply_theta)
+        self.data.status_changed.connect(self.status.show_state)
 
     def _learning_rate(self) -> float:
         """The learning rate set in the toolbar (for the backprop panel's one step)."""
@@ -182,30 +246,16 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(area, dock)
-        self.docks[name], self.panels[name] = dock, panel
+        self.docks[name] = dock
         return dock
-
-    @property
-    def canvas(self) -> CanvasPanel:
-        """The drawing panel."""
-        panel = self.panels["canvas"]
-        assert isinstance(panel, CanvasPanel)
-        return panel
-
-    @property
-    def cost_panel(self) -> CostPanel:
-        """The cost-curve panel."""
-        panel = self.panels["cost"]
-        assert isinstance(panel, CostPanel)
-        return panel
 
     # ------------------------------------------------------------------ menus
     def _make_menus(self) -> None:
-        s = self.session
+        m = self.models
         file = self.menuBar().addMenu("&File")
-        self._menu_action(file, "&Open model…", QKeySequence.StandardKey.Open, s.open_model_dialog)
-        self._menu_action(file, "&Save model…", QKeySequence.StandardKey.Save, s.save_model_dialog)
-        self._menu_action(file, "Open &bundled model", None, s.open_bundled_model)
+        self._menu_action(file, "&Open model…", QKeySequence.StandardKey.Open, m.open_model_dialog)
+        self._menu_action(file, "&Save model…", QKeySequence.StandardKey.Save, m.save_model_dialog)
+        self._menu_action(file, "Open &bundled model", None, m.open_bundled_model)
         file.addSeparator()
         export = file.addMenu("&Export panel as PNG")
         for name, dock in self.docks.items():
@@ -214,7 +264,7 @@ class MainWindow(QMainWindow):
             )
         self._menu_action(file, "Export cost &history as CSV…", None, self.export_csv_dialog)
         file.addSeparator()
-        self._menu_action(file, "Choose &MNIST folder…", None, s.choose_data_folder)
+        self._menu_action(file, "Choose &MNIST folder…", None, self.data.choose_folder)
         file.addSeparator()
         self._menu_action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
@@ -228,9 +278,9 @@ class MainWindow(QMainWindow):
             train.addAction(action)
 
         canvas = self.menuBar().addMenu("&Canvas")
-        self._menu_action(canvas, "&Clear", "C", self.canvas.clear)
-        self._menu_action(canvas, "&Random test digit", "R", self.canvas.random_test_digit)
-        self._menu_action(canvas, "&Noise", "N", self.canvas.noise)
+        self._menu_action(canvas, "&Clear", "C", self.panels.canvas.clear)
+        self._menu_action(canvas, "&Random test digit", "R", self.panels.canvas.random_test_digit)
+        self._menu_action(canvas, "&Noise", "N", self.panels.canvas.noise)
 
         view = self.menuBar().addMenu("&View")
         self.dark_action = self._menu_action(view, "&Dark palette", "Ctrl+D", None)
@@ -249,7 +299,13 @@ class MainWindow(QMainWindow):
         self._menu_action(help_menu, "&Keyboard shortcuts and tips", "F1", self.show_help)
         self._menu_action(help_menu, "&About nnviz", None, self.show_about)
 
-    def _menu_action(self, menu, text, shortcut, slot) -> QAction:
+    def _menu_action(
+        self,
+        menu: QMenu,
+        text: str,
+        shortcut: str | QKeySequence.StandardKey | None,
+        slot: Callable[[], object] | None,
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -279,10 +335,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ export
     def export_panel(self, name: str, path: str | Path) -> None:
-        """Save a picture of a panel as PNG."""
+        """Save a picture of a panel as PNG, drawn fresh (also when it sits behind a tab).
+
+        A panel out of sight has put off its updates: they are made first, so
+        the picture shows the newest state. The file is written atomically.
+        """
         widget = self.docks[name].widget()
-        if not widget.grab().save(str(path), "PNG"):
-            raise OSError(f"could not write {path}")
+        self.frames.flush()
+        catch_up_now(widget)
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not widget.grab().save(buffer, "PNG"):
+            raise OSError(f"could not make a PNG picture of the {name} panel")
+        atomic_write_bytes(path, buffer.data().data())
 
     def export_panel_dialog(self, name: str) -> None:
         """Ask for a file name, then export the panel."""
@@ -296,7 +361,7 @@ class MainWindow(QMainWindow):
             try:
                 self.export_panel(name, path)
             except OSError as exc:
-                self.session.show_error("Export failed", str(exc))
+                self.dialogs.show_error("Export failed", str(exc))
             else:
                 self.statusBar().showMessage(f"Saved {path}", 4000)
 
@@ -307,9 +372,9 @@ class MainWindow(QMainWindow):
         )
         if path:
             try:
-                self.cost_panel.export_csv(path)
+                self.panels.cost.export_csv(path)
             except OSError as exc:
-                self.session.show_error("Export failed", str(exc))
+                self.dialogs.show_error("Export failed", str(exc))
             else:
                 self.statusBar().showMessage(f"Saved {path}", 4000)
 
@@ -321,7 +386,7 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """Version, model and where things are."""
-        QMessageBox.about(self, "About nnviz", about_text(__version__, self.session.model_meta))
+        QMessageBox.about(self, "About nnviz", about_text(__version__, self.training.model_meta))
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
@@ -335,7 +400,14 @@ class MainWindow(QMainWindow):
             self._restored_layout = self.restoreState(state, LAYOUT_VERSION)
         self.set_dark(_bool(self.settings.value("appearance/dark", False)))
         self.cb_action.setChecked(_bool(self.settings.value("appearance/colour_blind", False)))
-        self.session.restore_settings(self.settings)
+        self.training.restore_settings(self.settings)
+        speed = self.settings.value("train/speed_index")
+        if speed is not None:
+            with contextlib.suppress(ValueError):  # an unreadable position: keep full speed
+                self.run_bar.speed.setValue(int(str(speed)))
+        folder = self.settings.value("data/folder")
+        if folder and self.data.folder is None:
+            self.data.folder = Path(str(folder))
 
     def save_settings(self) -> None:
         """Write layout, sizes and last settings (QSettings)."""
@@ -343,15 +415,24 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("appearance/dark", self.state.dark)
         self.settings.setValue("appearance/colour_blind", self.state.colour_blind)
-        self.session.save_settings(self.settings)
+        self.training.save_settings(self.settings)
+        self.settings.setValue("train/speed_index", self.run_bar.speed.value())
+        if self.data.folder is not None:
+            self.settings.setValue("data/folder", str(self.data.folder))
         self.settings.sync()
 
+    def shutdown(self) -> None:
+        """Stop the engines, their threads and child processes, and any download (idempotent)."""
+        self.data.shutdown()
+        self.backend.shutdown()
+        self.panels.probes.wait_idle(1000)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Save settings and stop the worker (within a second) before closing."""
+        """Save settings and stop the engines (within about two seconds) before closing."""
         if not self._closed:
             self._closed = True
             self.save_settings()
-            self.session.shutdown()
+            self.shutdown()
         event.accept()
 
 

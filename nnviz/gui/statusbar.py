@@ -16,6 +16,7 @@ STATE_TEXT = {
     "paused": "paused",
     "finished": "finished",
     "diverged": "diverged",
+    "stalled": "stopped learning",
 }
 
 
@@ -47,7 +48,8 @@ class TrainingStatus:
     def show_state(self, state: str) -> None:
         """The worker's state in plain words."""
         self.state.setText(STATE_TEXT.get(state, state))
-        style = "color: #c03030; font-weight: bold;" if state == "diverged" else ""
+        trouble = state in ("diverged", "stalled")
+        style = "color: #c03030; font-weight: bold;" if trouble else ""
         if self.state.styleSheet() != style:  # restyling is costly: only on a change
             self.state.setStyleSheet(style)
 

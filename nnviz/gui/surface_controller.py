@@ -1,28 +1,44 @@
-"""GUI-thread side of the loss-surface worker: feeds it, relays its results.
+"""GUI-thread side of the loss-surface engine: feeds it, relays its results.
 
-The controller listens to the app state (new network, every snapshot, the
-data set, epoch ends) and forwards what the :class:`SurfaceWorker` needs; it
-takes the worker's results from their boxes and re-emits them as signals
-the surface panel renders. It owns the worker's thread.
+The controller listens to the app state (a new network, every snapshot, the
+data set, epoch ends) and sends the surface server what it needs: the path
+points (every snapshot's, fewer for large networks), the images to
+measure costs on and the panel's settings. The server's replies become
+signals the surface panel renders. When the surface process dies it is
+started again and given the network, the data and the settings back.
 """
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from nnviz.engine.snapshot import Snapshot
-from nnviz.gui.state import AppState
-from nnviz.gui.surface_worker import (
+from nnviz.core import surface
+from nnviz.engine.messages import (
+    AddPoint,
+    ConfigureSurface,
+    Failed,
+    GridProgress,
     PathView,
+    Refit,
+    StartPath,
+    SurfaceData,
     SurfaceGrid,
     SurfaceSettings,
-    SurfaceWorker,
 )
-from nnviz.gui.worker import WorkerHandle
+from nnviz.engine.snapshot import Snapshot
+from nnviz.gui.backend import EngineThread
+from nnviz.gui.state import AppState
+
+#: Path points (a copy of the parameters each) are sent at most at this many
+#: bytes a second: every snapshot's for the lessons' network, fewer for large ones.
+POINT_BYTES_PER_SECOND = 20e6
 
 
 class SurfaceController(QObject):
-    """Connects the app state, the surface worker and the surface panel.
+    """Connects the app state, the surface engine and the surface panel.
 
     Signals
     -------
@@ -44,84 +60,95 @@ class SurfaceController(QObject):
     failed = Signal(str)
     settings_changed = Signal(object)
 
-    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
+    def __init__(self, state: AppState, engine: EngineThread, parent: QObject | None = None):
         super().__init__(parent)
-        self.state = state
+        self.state, self.engine = state, engine
         self.settings = SurfaceSettings()
-        self.worker = SurfaceWorker()
-        self.handle = WorkerHandle(self.worker, "nnviz-surface", self)
         self.grid: SurfaceGrid | None = None
         self.path: PathView | None = None
-        self.rows = (0, 0)  # the worker's last progress: rows done, rows (0, 0 when idle)
+        self.rows = (0, 0)  # the server's last progress: rows done, rows (0, 0 when idle)
         self.error: str | None = None  # the last failure, until the next grid
-        self.worker.grid_ready.connect(self._take_grid)
-        self.worker.path_ready.connect(self._take_path)
-        self.worker.progress.connect(self._progress)
-        self.worker.failed.connect(self._failed)
+        self._last_point = -np.inf
+        engine.arrived.connect(self._replies)
+        engine.died.connect(self._engine_died)
         state.network_replaced.connect(self._network_replaced)
         state.snapshot_received.connect(self._snapshot)
-        state.dataset_loaded.connect(self._dataset_loaded)
+        state.dataset_loaded.connect(self._send_data)
         self._network_replaced()
-        if state.dataset is not None:
-            self._dataset_loaded()
+        self._send_data()
 
     # ------------------------------------------------------------------ panel API
     def configure(self, settings: SurfaceSettings, refit: bool = True) -> None:
         """Apply the panel's settings (a refit follows unless ``refit`` is False)."""
-        self.settings = settings
-        self.worker.configure(settings, refit)
+        old, self.settings = self.settings, settings
+        if (old.subset, old.seed) != (settings.subset, settings.seed):
+            self._send_data()
+        self.engine.post(ConfigureSurface(settings, refit))
         self.settings_changed.emit(settings)
 
     def refit(self) -> None:
         """Fit the plane to the path so far and compute a new surface now."""
-        self.worker.refit()
-
-    def shutdown(self) -> bool:
-        """Stop the worker thread (idempotent)."""
-        return self.handle.shutdown()
+        self.engine.post(Refit())
 
     # ------------------------------------------------------------------ state
     @Slot()
     def _network_replaced(self) -> None:
         self.grid = self.path = self.error = None
-        self.worker.start_network(self.state.generation, self.state.net)
-        self.worker.add_point(self.state.generation, 0, self.state.net.theta.copy())
+        net, generation = self.state.net, self.state.generation
+        self.engine.post(StartPath(generation, net.sizes, net.activation, net.cost))
+        self.engine.post(AddPoint(generation, 0, net.theta.copy()))
 
     @Slot(object)
     def _snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.generation != self.state.generation:
             return
-        self.worker.add_point(snapshot.generation, snapshot.step, snapshot.theta)
+        now = time.perf_counter()
+        gap = snapshot.theta.nbytes / POINT_BYTES_PER_SECOND
+        if now - self._last_point >= gap or snapshot.state != "running":
+            self._last_point = now
+            self.engine.post(AddPoint(snapshot.generation, snapshot.step, snapshot.theta))
         if snapshot.evaluations and self.settings.auto_refit:
-            self.worker.refit(auto=True)  # every epoch (the worker spaces them out)
+            self.engine.post(Refit(auto=True))  # every epoch (the server spaces them out)
 
     @Slot()
-    def _dataset_loaded(self) -> None:
+    def _send_data(self) -> None:
         data = self.state.dataset
-        if data is not None:
-            self.worker.set_data(data.train_x, data.train_y)
+        if data is None:
+            return
+        size = min(self.settings.subset, len(data.train_x))
+        idx = surface.evaluation_subset(len(data.train_x), size, self.settings.seed)
+        self.engine.post(SurfaceData(data.train_x[idx], data.train_y[idx]))
 
-    # ------------------------------------------------------------------ worker results
+    @Slot(str)
+    def _engine_died(self, message: str) -> None:
+        """The surface process died and was started again: give it everything back."""
+        self.engine.post(ConfigureSurface(self.settings, refit=False))
+        self._send_data()
+        self._network_replaced()
+        self._progress(0, 0)
+        self._failed(f"{message} The surface is computed again.")
+
+    # ------------------------------------------------------------------ replies
     @Slot()
-    def _take_grid(self) -> None:
-        grid = self.worker.grids.take()
-        if grid is not None and grid.generation == self.state.generation:
-            self.grid, self.error = grid, None
-            self.grid_changed.emit(grid)
+    def _replies(self) -> None:
+        generation = self.state.generation
+        for reply in self.engine.inbox.take():
+            match reply:
+                case SurfaceGrid() if reply.generation == generation:
+                    self.grid, self.error = reply, None
+                    self.grid_changed.emit(reply)
+                case PathView() if reply.generation == generation:
+                    self.path = reply
+                    self.path_changed.emit(reply)
+                case GridProgress(done, rows):
+                    self._progress(done, rows)
+                case Failed(message):
+                    self._failed(message)
 
-    @Slot()
-    def _take_path(self) -> None:
-        path = self.worker.paths.take()
-        if path is not None and path.generation == self.state.generation:
-            self.path = path
-            self.path_changed.emit(path)
-
-    @Slot(int, int)
     def _progress(self, done: int, rows: int) -> None:
         self.rows = (done, rows)
         self.progress.emit(done, rows)
 
-    @Slot(str)
     def _failed(self, message: str) -> None:
         self.error = message
         self.failed.emit(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import hashlib
@@ -10,8 +11,10 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -37,15 +40,38 @@ WriteIdx = Callable[..., Path]
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the folder; ``/truncated/x`` sends half of ``good/x``; ``/hang/x`` never answers."""
+    """Serves the folder; ``/truncated/x`` sends half of ``good/x``; ``/hang/x`` never answers.
+
+    ``/redirect/x`` redirects to ``/good/x``, ``/ftp/x`` to an ftp URL, ``/loop/x`` to
+    itself. As a proxy, it serves ``http://any.host/path`` as ``/path`` and answers
+    CONNECT with 407 after noting the request in ``tunnels``.
+    """
+
+    tunnels: ClassVar[list[tuple[str, str | None]]] = []
 
     def do_GET(self) -> None:
-        if self.path.startswith("/truncated/"):
-            self.send_truncated(Path(self.directory) / "good" / self.path.split("/")[-1])
+        name = self.path.split("/")[-1]
+        if self.path.startswith("http://"):
+            self.path = urllib.parse.urlsplit(self.path).path
+            super().do_GET()
+        elif self.path.startswith("/truncated/"):
+            self.send_truncated(Path(self.directory) / "good" / name)
         elif self.path.startswith("/hang/"):
             time.sleep(3.0)
+        elif self.path.startswith(("/redirect/", "/ftp/", "/loop/")):
+            self.send_response(302)
+            locations = {"redirect": f"/good/{name}", "ftp": f"ftp://127.0.0.1/{name}"}
+            self.send_header("Location", locations.get(self.path.split("/")[1], self.path))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         else:
             super().do_GET()
+
+    def do_CONNECT(self) -> None:
+        self.tunnels.append((self.path, self.headers.get("Proxy-Authorization")))
+        self.send_response(407)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def send_truncated(self, source: Path) -> None:
         data = source.read_bytes()
@@ -292,3 +318,272 @@ def test_mirrors_from_the_environment(
     monkeypatch.setenv("NNVIZ_MIRRORS", f"{server}missing/")
     with pytest.raises(DownloadError, match="missing/"):
         download(MNIST, tmp_path / "other", roles=LABELS)
+
+
+# ------------------------------------------------------------------ redirects and proxies
+
+
+def test_follows_a_redirect(server: str, tmp_path: Path) -> None:
+    download(MNIST, tmp_path, mirrors=[server + "redirect/"], roles=["test_labels"])
+    assert verify_dir(MNIST, tmp_path)[3].ok
+
+
+@pytest.mark.parametrize(
+    ("folder", "reason"),
+    [
+        ("ftp/", f"redirected to ftp://127.0.0.1/{NAMES[3]}: not an http or https URL"),
+        ("loop/", "more than 5 redirects"),
+    ],
+)
+def test_refuses_a_bad_redirect(server: str, tmp_path: Path, folder: str, reason: str) -> None:
+    with pytest.raises(DownloadError) as caught:
+        download(MNIST, tmp_path, mirrors=[server + folder], roles=["test_labels"])
+    assert f"{server}{folder}{NAMES[3]}: {reason}" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_http_proxy_from_the_environment(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port_url: str
+) -> None:
+    # The mirror's name cannot be resolved: only the proxy can fetch it.
+    monkeypatch.setenv("http_proxy", server)
+    download(MNIST, tmp_path, mirrors=["http://mirror.invalid/good/"], roles=["test_labels"])
+    assert verify_dir(MNIST, tmp_path)[3].ok
+    # no_proxy names hosts reached directly: the proxy (nothing listening) is not used.
+    monkeypatch.setenv("http_proxy", closed_port_url)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    download(MNIST, tmp_path / "direct", mirrors=[server + "good/"], roles=["test_labels"])
+    assert verify_dir(MNIST, tmp_path / "direct")[3].ok
+
+
+def test_https_goes_through_a_proxy_tunnel(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Handler.tunnels.clear()
+    monkeypatch.setenv("https_proxy", server.replace("http://", "http://me:p%40ss@"))
+    with pytest.raises(DownloadError) as caught:
+        download(MNIST, tmp_path, mirrors=["https://mirror.invalid/x/"], roles=["test_labels"])
+    assert "the proxy refused the tunnel (HTTP/1.0 407 Proxy Authentication Required)" in str(
+        caught.value
+    )
+    assert Handler.tunnels == [
+        ("mirror.invalid:443", "Basic " + base64.b64encode(b"me:p@ss").decode())
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ cancel on a slow mirror
+
+SIZES = {file.name: file.size for file in MNIST.files.values()}
+CANCELLER = "nnviz-download-cancel"  # the name of the thread that watches the stop flag
+
+
+class SlowServer(QuietServer):
+    """A server for :class:`SlowHandler`, with what it saw."""
+
+    def __init__(self, mnist_dir: Path) -> None:
+        super().__init__(("127.0.0.1", 0), SlowHandler)
+        self.mnist_dir = mnist_dir
+        self.complete: set[str] = set()  # names served whole, whatever the path
+        self.requested = threading.Event()  # a request arrived
+        self.hung_up = threading.Event()  # a client closed its connection
+        self.finished = threading.Event()  # the test is over: handlers return
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/"
+
+
+class SlowHandler(http.server.BaseHTTPRequestHandler):
+    """``/trickle/x``: headers and 10 bytes, then one byte every 0.25 s for two minutes;
+    ``/mute/x``: headers, then nothing; ``/silent/x``: not even headers."""
+
+    server: SlowServer
+
+    def do_GET(self) -> None:
+        mode, name = self.path.strip("/").split("/")
+        if name in self.server.complete:
+            data = (self.server.mnist_dir / name).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.server.requested.set()
+        if mode != "silent":
+            self.send_response(200)
+            self.send_header("Content-Length", str(SIZES[name]))
+            self.end_headers()
+        if mode == "trickle":
+            self.trickle()
+        else:
+            self.wait_for_hang_up()
+
+    def trickle(self) -> None:
+        try:
+            self.wfile.write(bytes(10))
+            for _ in range(480):
+                if self.server.finished.wait(0.25):
+                    return
+                self.wfile.write(b"\x01")
+        except OSError:  # the client closed the connection
+            self.server.hung_up.set()
+
+    def wait_for_hang_up(self) -> None:
+        self.connection.settimeout(0.1)
+        while not self.server.finished.is_set():
+            try:
+                if not self.connection.recv(1):
+                    self.server.hung_up.set()
+                    return
+            except TimeoutError:
+                continue
+            except OSError:
+                self.server.hung_up.set()
+                return
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def slow(mnist_dir: Path) -> Iterator[SlowServer]:
+    httpd = SlowServer(mnist_dir)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.finished.set()
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@dataclasses.dataclass
+class Run:
+    """A download in a thread of its own, and how it ended."""
+
+    stop: threading.Event = dataclasses.field(default_factory=threading.Event)
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+
+    def start(
+        self,
+        mirror: str,
+        folder: Path,
+        progress: Callable[..., None] | None = None,
+        roles: tuple[str, ...] = ("test_labels",),
+    ) -> Run:
+        def target() -> None:
+            try:
+                # A timeout far beyond the test's waits: only a cancel ends it in time.
+                download(MNIST, folder, progress, [mirror], 600.0, self.stop, roles)
+            except BaseException as exc:
+                self.error = exc
+
+        self.thread = threading.Thread(target=target, daemon=True)
+        self.thread.start()
+        return self
+
+    def cancel(self) -> BaseException | None:
+        """Set the stop flag and wait for the download to end (it must, within 20 s)."""
+        assert self.thread is not None
+        self.stop.set()
+        self.thread.join(20.0)
+        assert not self.thread.is_alive(), "the download did not stop"
+        assert not [t for t in threading.enumerate() if t.name == CANCELLER]
+        return self.error
+
+
+def test_cancel_a_trickling_mirror(slow: SlowServer, tmp_path: Path) -> None:
+    slow.complete.add(NAMES[1])  # the train labels come whole; the test labels trickle
+    calls: Progress = []
+    arrived = threading.Event()
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        calls.append((name, done, total))
+        if name == NAMES[3] and done > 0:
+            arrived.set()
+
+    run = Run().start(slow.url + "trickle/", tmp_path, progress, LABELS)
+    assert arrived.wait(20.0), "no progress from a trickling mirror"
+    error = run.cancel()
+    assert isinstance(error, Cancelled)
+    assert str(error) == f"download of {NAMES[3]} cancelled"
+    assert slow.hung_up.wait(20.0), "the server still has its connection"
+    assert [p.name for p in tmp_path.iterdir()] == [NAMES[1]]  # no partial or temporary file
+    assert verify_dir(MNIST, tmp_path)[1].ok  # the complete file is kept
+    assert 0 < max(d for n, d, _ in calls if n == NAMES[3]) < SIZES[NAMES[3]]
+
+
+@pytest.mark.parametrize("mode", ["silent", "mute"])
+def test_cancel_while_the_mirror_says_nothing(slow: SlowServer, tmp_path: Path, mode: str) -> None:
+    # silent: cancelled while waiting for the headers; mute: for the body.
+    started = threading.Event()
+    run = Run().start(slow.url + f"{mode}/", tmp_path, lambda *_: started.set())
+    assert slow.requested.wait(20.0)
+    if mode == "mute":
+        assert started.wait(20.0)  # the headers came: the download waits for the body
+    assert isinstance(run.cancel(), Cancelled)
+    assert slow.hung_up.wait(20.0), "the server still has its connection"
+    assert list(tmp_path.iterdir()) == []
+    assert started.is_set() == (mode == "mute")
+
+
+def test_cancel_during_the_tls_handshake(tmp_path: Path) -> None:
+    """A server that accepts the connection and never answers the TLS hello."""
+    hello, hung_up = threading.Event(), threading.Event()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                if conn.recv(1024):
+                    hello.set()
+                    while conn.recv(1024):
+                        pass
+                    hung_up.set()
+
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        run = Run().start(f"https://127.0.0.1:{listener.getsockname()[1]}/", tmp_path)
+        assert hello.wait(20.0)
+        assert isinstance(run.cancel(), Cancelled)
+        assert hung_up.wait(20.0)
+        server.join(20.0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def connecting_to(port: int) -> bool:
+    """Whether a socket of this machine waits for 127.0.0.1:port to answer its SYN (Linux)."""
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return any(row[2] == f"0100007F:{port:04X}" and row[3] == "02" for row in rows)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_cancel_while_connecting(tmp_path: Path) -> None:
+    """A server whose queue of connections to accept is full drops the SYNs: connect waits."""
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:
+        address = listener.getsockname()
+        queued = []
+        while len(queued) < 50:  # fill the queue: a connection that is not taken in time
+            probe = socket.socket()
+            probe.settimeout(0.5)
+            try:
+                probe.connect(address)
+            except TimeoutError:
+                probe.close()
+                break
+            queued.append(probe)
+        run = Run().start(f"http://127.0.0.1:{address[1]}/", tmp_path)
+        try:
+            assert wait_until(lambda: connecting_to(address[1])), "the download never connected"
+            assert isinstance(run.cancel(), Cancelled)
+        finally:
+            for probe in queued:
+                probe.close()
+    assert list(tmp_path.iterdir()) == []

@@ -166,16 +166,52 @@ def test_bad_settings_raise_clear_errors(changes: dict[str, object], message: st
 
 def test_divergence_is_detected_and_parameters_are_kept(toy) -> None:
     net = Network((8, 6, 3), cost="cross_entropy", seed=0)
-    trainer = Trainer(net, toy[0] * 50, toy[1], TrainConfig(learning_rate=1e4, batch_size=10))
+    trainer = Trainer(net, toy[0] * 50, toy[1], TrainConfig(learning_rate=0.5, batch_size=10))
+    trainer.step(3)
     last_good = net.theta.copy()
-    with pytest.raises(DivergenceError, match="training diverged at step") as info:
-        for _ in range(100):
-            last_good = net.theta.copy()
-            trainer.step(1)
-    assert "learning rate 10000" in str(info.value)
+    trainer.configure(learning_rate=1e20)  # the update overflows float32 at once
+    with pytest.raises(DivergenceError, match="training diverged at step 4: ") as info:
+        trainer.step(5)
+    message = str(info.value)
+    assert "the change of the weights grew too large for the computer to hold" in message
+    assert "learning rate 10^20" in message and "e+" not in message
+    assert "lower the learning rate" in message
     assert np.array_equal(net.theta, last_good)
-    assert np.all(np.isfinite(net.theta))
-    assert info.value.step == trainer.step_count
+    assert info.value.step == trainer.step_count == 3 and info.value.costs == ()
+
+
+def test_a_cost_that_is_not_a_number_is_detected(toy) -> None:
+    net = Network((8, 6, 3), cost="cross_entropy", seed=0)
+    trainer = Trainer(net, toy[0], toy[1], TrainConfig(learning_rate=0.5, batch_size=10))
+    trainer.step(2)
+    net.theta[...] = 3e38  # finite, but z = W x overflows
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        pytest.raises(DivergenceError, match="at step 3: the cost grew too large") as info,
+    ):
+        trainer.step(1)
+    assert not math.isfinite(info.value.cost) and np.all(net.theta == np.float32(3e38))
+
+
+def test_a_finite_blown_up_cost_is_left_to_the_guard(toy) -> None:
+    # The trainer raises only for numbers that are not finite; nnviz.core.health.Guard
+    # reports a cost that shot up while finite (here far above ln 3).
+    net = Network((8, 6, 3), cost="cross_entropy", seed=0)
+    trainer = Trainer(net, toy[0] * 50, toy[1], TrainConfig(learning_rate=1e4, batch_size=10))
+    costs = trainer.step(100).costs
+    assert np.all(np.isfinite(costs)) and costs.max() > 1000
+
+
+def test_clear_momentum_makes_the_next_step_plain_sgd(toy) -> None:
+    trainer = make(toy, momentum=0.9)
+    trainer.step(3)
+    trainer.clear_momentum()
+    net = trainer.net
+    idx = trainer.upcoming_batches(1)[0]
+    theta = net.theta.copy()
+    _, grad = net.cost_and_gradient(toy[0][idx], toy[1][idx])
+    trainer.step(1)
+    np.testing.assert_allclose(net.theta, theta - 0.5 * grad, atol=1e-6)
 
 
 def test_divergence_with_finite_cost_but_overflowing_update(toy) -> None:
@@ -226,3 +262,24 @@ def test_classic_preset_learns_real_mnist_in_one_epoch(mnist_dir: Path) -> None:
     after = evaluate(net, data.test_x, data.test_y)
     assert before < 0.2 and after.accuracy > 0.85
     assert after.confusion.sum() == 10_000
+
+
+def test_resume_goes_on_with_the_same_minibatches(mnist) -> None:
+    """A run resumed at a point trains exactly the mini-batches the first run trained next."""
+    config = CLASSIC.config
+    first = Trainer(CLASSIC.network(), mnist.train_x, mnist.train_y, config)
+    first.step(7)
+    theta, position = first.net.theta.copy(), first.position
+    upcoming = first.upcoming_batches(3)
+    again = Trainer(CLASSIC.network(), mnist.train_x, mnist.train_y, config)
+    again.net.theta = theta
+    again.resume(first.step_count, first.epoch, position, first.samples_seen)
+    for mine, theirs in zip(again.upcoming_batches(3), upcoming, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    first.step(3)
+    report = again.step(3)  # plain SGD (classic): the same steps give the same parameters
+    assert report.first_step == 7 and again.step_count == first.step_count == 10
+    np.testing.assert_array_equal(again.net.theta, first.net.theta)
+    assert again.samples_seen == first.samples_seen and again.position == first.position
+    with pytest.raises(ConfigError):
+        again.resume(-1, 0, 0, 0)

@@ -6,11 +6,19 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, QThread
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractSpinBox
+from pytestqt.qtbot import QtBot
+
+from nnviz.core.modelio import load_model
+from nnviz.engine.snapshot import Snapshot
+from nnviz.gui.mainwindow import MainWindow
+from nnviz.paths import bundled_model_path
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +52,89 @@ def _is_running(thread: QThread) -> bool:
         return thread.isRunning()
     except RuntimeError:  # the C++ object is already deleted
         return False
+
+
+# ------------------------------------------------------------------ the window, as a user drives it
+class User:
+    """Drives a :class:`~nnviz.gui.mainwindow.MainWindow` through its real widgets."""
+
+    def __init__(self, qtbot: QtBot, window: MainWindow) -> None:
+        self.qtbot, self.window = qtbot, window
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot the window shows."""
+        return self.window.state.snapshot
+
+    @property
+    def step(self) -> int:
+        """The step the window shows."""
+        snap = self.window.state.snapshot
+        return snap.step if snap is not None else 0
+
+    def press(self, action: QAction) -> None:
+        """A toolbar or menu action, as its button or shortcut does."""
+        action.trigger()
+
+    def type_into(self, spin: QAbstractSpinBox, text: str) -> None:
+        """Select what a spin box holds, type ``text`` and press Return."""
+        spin.setFocus()
+        spin.selectAll()
+        self.qtbot.keyClicks(spin, text)
+        self.qtbot.keyClick(spin, Qt.Key.Key_Return)
+
+    def answer(self, button_text: str, timeout: int = 15_000) -> str:
+        """Click a button of the message box the window shows; returns the box's text."""
+        dialogs = self.window.dialogs
+        self.qtbot.waitUntil(
+            lambda: dialogs.message_box is not None and dialogs.message_box.isVisible(),
+            timeout=timeout,
+        )
+        box = dialogs.message_box
+        assert box is not None
+        text = f"{box.windowTitle()}\n{box.text()}"
+        button = next(b for b in box.buttons() if b.text().replace("&", "") == button_text)
+        self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        self.qtbot.waitUntil(lambda: not box.isVisible())
+        return text
+
+    def wait_for_step(self, step: int, timeout: int = 30_000) -> None:
+        """Until the window shows ``step`` or later, and the frame is fully drawn."""
+        self.qtbot.waitUntil(lambda: self.step >= step, timeout=timeout)
+        self.qtbot.waitUntil(lambda: not self.window.frames.busy)
+
+    def wait_for_state(self, state: str, timeout: int = 30_000) -> None:
+        """Until the engine says it is in ``state`` and the window shows it."""
+        self.qtbot.waitUntil(
+            lambda: (
+                self.window.training.engine_state == state
+                and self.snapshot is not None
+                and self.snapshot.state == state
+            ),
+            timeout=timeout,
+        )
+
+
+@pytest.fixture(params=["process", "thread"])
+def engine_mode(request: pytest.FixtureRequest) -> str:
+    """Both ways the app can run its engines."""
+    return str(request.param)
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, mnist_dir: Path) -> Iterator[Callable[..., User]]:
+    """``open_window(engine="process", data_dir=MNIST)``: a shown window with the bundled model."""
+    windows: list[MainWindow] = []
+
+    def open_one(engine: str = "process", data_dir: Path | None = mnist_dir) -> User:
+        net, meta = load_model(bundled_model_path())
+        window = MainWindow(net, {**meta, "bundled": True}, data_dir, engine)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return User(qtbot, window)
+
+    yield open_one
+    for window in windows:
+        window.close()

@@ -12,10 +12,10 @@ from nnviz.core.backprop import nudges, single_example_step, wish_sources
 from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
 from nnviz.gui.panels.backprop import DEFAULT_ETA, REFRESH_MS, BackpropPanel
 from nnviz.gui.panels.network import NetworkPanel
-from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

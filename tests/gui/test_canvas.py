@@ -16,10 +16,10 @@ from nnviz.core.network import Network
 from nnviz.core.preprocess import preprocess_drawing
 from nnviz.core.presets import CLASSIC
 from nnviz.core.trainer import Trainer
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
 from nnviz.gui.panels.canvas import CanvasPanel
 from nnviz.gui.panels.canvas_widget import DrawingCanvas
-from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from nnviz.core.network import Network
+from nnviz.engine.snapshot import EpochResult, Marker, Snapshot
 from nnviz.gui.panels.cost import SMOOTHING, CostPanel
 from nnviz.gui.panels.history import nice_cost_range, nice_extent, stable_range
-from nnviz.engine.snapshot import EpochResult, Marker, Snapshot
 from nnviz.gui.state import AppState
 
 

@@ -16,12 +16,12 @@ from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
 from nnviz.gui.panels import network_layout as nl
 from nnviz.gui.panels import network_nudges as nn
 from nnviz.gui.panels.network import EDGE_ALPHAS, NetworkPanel
 from nnviz.gui.panels.network_edges import EdgeBatch
-from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

@@ -15,15 +15,17 @@ from nnviz.core.datasets import Dataset, load_mnist
 from nnviz.core.network import Network
 from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
+from nnviz.engine.messages import PathView, SurfaceGrid, SurfaceSettings
+from nnviz.engine.snapshot import Snapshot
+from nnviz.engine.surface import SurfaceServer
 from nnviz.gui import theme
+from nnviz.gui.backend import EngineThread
 from nnviz.gui.panels.surface import SurfacePanel
 from nnviz.gui.panels.surface_grid import bilinear, thin_path
-from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
-from nnviz.gui.surface_types import PathView, SurfaceGrid, SurfaceSettings
 
-FIT = 1000  # fit number of the hand-made grids (the worker's own fits stay far below)
+FIT = 1000  # fit number of the hand-made grids (the server's own fits stay far below)
 
 
 @pytest.fixture
@@ -33,11 +35,15 @@ def state() -> AppState:
 
 @pytest.fixture
 def controller(qtbot, state: AppState) -> Iterator[SurfaceController]:
-    ctl = SurfaceController(state)
-    # the worker publishes the first point's path (no plane yet) once; let it arrive
-    qtbot.waitUntil(lambda: ctl.path is not None, timeout=5_000)
-    yield ctl
-    assert ctl.shutdown()
+    engine = EngineThread(SurfaceServer, "loss-surface", "thread")
+    ctl = SurfaceController(state, engine)
+    engine.start()
+    try:
+        # the server publishes the first point's path (no plane yet) once; let it arrive
+        qtbot.waitUntil(lambda: ctl.path is not None, timeout=5_000)
+        yield ctl
+    finally:
+        assert engine.shutdown()
 
 
 @pytest.fixture
@@ -289,8 +295,11 @@ def test_hints_instead_of_an_empty_map(qtbot, panel, controller, state, mnist_da
     state.set_dataset(mnist_data)
     assert "Train to draw a path" in panel.hint.text() and "has 1 so far" in panel.hint.text()
     assert f"{state.net.n_params:,} parameters" in panel.hint.text()
-    controller.worker.failed.emit("all points of the path are equal: it spans no plane")
-    qtbot.waitUntil(lambda: "could not be made" in panel.hint.text())
+    net, frozen = state.net, state.net.theta.copy()
+    for step in (1, 2, 3):  # single steps that change nothing: no plane fits such a path
+        state.apply_snapshot(Snapshot(state.generation, net.sizes, net.activation, net.cost,
+                                      frozen.copy(), step=step, state="paused"))  # fmt: skip
+    qtbot.waitUntil(lambda: "could not be made" in panel.hint.text(), timeout=10_000)
     assert "spans no plane" in panel.hint.text() and panel.showing_hint()
     publish(controller, make_grid(state), make_path(state))
     assert not panel.showing_hint()
@@ -359,7 +368,8 @@ def test_live_training_draws_the_surface_and_the_path(qtbot, panel, controller, 
     assert not panel.showing_hint() and grid.costs.shape == (15, 15)
     np.testing.assert_array_equal(panel.map.image.image, grid.costs)
     np.testing.assert_array_equal(panel.map.path_data(), path.coords)
-    assert (15, 15) in rows and (0, 0) in rows  # rows done, then idle
+    assert (15, 15) in rows  # every row done
+    qtbot.waitUntil(lambda: controller.rows == (0, 0), timeout=20_000)  # then idle
     # "Refit" computes a new surface while the old one stays on screen
     fit = grid.fit
     qtbot.mouseClick(panel.refit_button, Qt.MouseButton.LeftButton)

@@ -8,9 +8,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from pytestqt.qtbot import QtBot
 
 from nnviz.core.network import Network
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
 from nnviz.gui.panels.weights import GUTTER, WeightsPanel, grid_shape, nice_levels
-from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 
 SIDE = 28

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from nnviz.core.analysis import ConfusionAnalysis
 from nnviz.core.errors import ConfigError
+from nnviz.engine.snapshot import EpochResult, Snapshot
 from nnviz.gui.panels.analysis_gallery import DigitGallery, GalleryScroll
 from nnviz.gui.panels.analysis_matrix import ConfusionMatrixView
 from nnviz.gui.panels.visibility import while_visible
-from nnviz.engine.snapshot import EpochResult, Snapshot
 from nnviz.gui.state import AppState
 
 MISTAKES, UNSURE, SELECTED = 0, 1, 2

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
 from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels.history import CostHistory, Extent, follow_extent
 from nnviz.gui.panels.visibility import while_visible
-from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.state import AppState
 
 #: Shortest gap between redraws (about 30 per second).

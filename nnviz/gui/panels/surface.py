@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.engine.messages import PathView, SurfaceGrid, SurfaceSettings
 from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels.surface_controls import SurfaceToolbar
 from nnviz.gui.panels.surface_grid import bilinear
@@ -47,7 +48,6 @@ from nnviz.gui.panels.surface_plot import SurfaceMap, nearest_node
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
-from nnviz.gui.surface_types import PathView, SurfaceGrid, SurfaceSettings
 
 SIDE_BY_SIDE = 1.3  # wider than this times the height: the figures go beside the map
 HOVER_HINT = "hover the map to read the cost at a grid point"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QPushButton, QSizePolicy, QWidget
 
-from nnviz.gui.surface_types import PLANE_NAMES, PLANES, SurfaceSettings
+from nnviz.engine.messages import PLANES, SurfaceSettings
+
+PLANE_NAMES = {
+    "pca": "PCA of the path",
+    "random": "random (filter-normalised)",
+    "start_to_now": "start to now",
+}
 
 RESOLUTIONS = (21, 31, 41, 61)
 SUBSETS = (1_000, 5_000, 10_000, 60_000)

@@ -19,10 +19,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
 
+from nnviz.engine.messages import PathView, SurfaceGrid
 from nnviz.gui import theme
 from nnviz.gui.panels.history import Extent, follow_extent
+from nnviz.gui.panels.surface_controls import PLANE_NAMES
 from nnviz.gui.panels.surface_grid import log_ticks
-from nnviz.gui.surface_types import PLANE_NAMES, PathView, SurfaceGrid
 
 Array = npt.NDArray[Any]
 

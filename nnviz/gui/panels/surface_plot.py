@@ -22,6 +22,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Signal
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsRectItem
 
+from nnviz.engine.messages import SurfaceGrid
 from nnviz.gui import theme
 from nnviz.gui.panels.surface_grid import (
     contour_levels,
@@ -31,7 +32,6 @@ from nnviz.gui.panels.surface_grid import (
     thin_path,
     value_range,
 )
-from nnviz.gui.surface_types import SurfaceGrid
 
 Array = npt.NDArray[Any]
 

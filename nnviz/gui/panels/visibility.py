@@ -6,32 +6,30 @@ redrawing it 30 times a second would cost the visible panels their frames.
 a shown window but is itself not visible, the newest call is kept and made
 when the panel appears. A panel on its own (tests, scripts) is never held back.
 
-Inside :func:`sliced` (the session applies each training snapshot in it), the
-calls of visible panels are queued instead and made a few panels per turn of
-the event loop (until their updates took :data:`SLICE_SECONDS`), each turn
-followed by the repaint it causes: a frame of all panels took 30-60 ms in one
-piece, during which no timer, mouse move or key press was served; in slices
-the loop waits at most a few milliseconds of updates and their paint.
+While the window's frame scheduler applies a training snapshot (its
+``collecting`` is true), the calls of visible panels go to the scheduler
+instead, which runs them a slice per turn of the event loop
+(:mod:`nnviz.gui.frames`). The scheduler is found through the panel's window
+(its ``frames`` attribute), so there is no global state here.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-#: A turn of the event loop runs queued panels until their updates took this
-#: much CPU time; their repaints then share one pass (each pass has its own
-#: cost: ~0.5 ms), and a slow panel still runs alone.
-SLICE_SECONDS = 0.002
+class _Collector(Protocol):
+    """The part of :class:`~nnviz.gui.frames.FrameScheduler` the panels' updates see."""
+
+    collecting: bool
+
+    def add(self, panel: QWidget, method: Callable[..., Any], args: tuple[Any, ...]) -> None: ...
 
 
 def out_of_sight(widget: QWidget) -> bool:
@@ -89,8 +87,9 @@ def while_visible[F: Callable[..., Any]](method: F) -> F:
         if out_of_sight(self):
             later(self, method.__name__, functools.partial(method, self, *args))
             return None
-        if _slicer is not None and _slicer.collecting:
-            _slicer.add(self, method, args)
+        frames: _Collector | None = getattr(self.window(), "frames", None)
+        if frames is not None and frames.collecting:
+            frames.add(self, method, args)
             return None
         return method(self, *args)
 
@@ -130,8 +129,9 @@ class _CatchUp(QObject):
         if visible and self.pending:
             QTimer.singleShot(0, self, self.replay)
 
-    def replay(self) -> None:
-        if self.pending and not out_of_sight(self.panel):
+    def replay(self, force: bool = False) -> None:
+        """Make the deferred calls (``force``: even while the panel is out of sight)."""
+        if self.pending and (force or not out_of_sight(self.panel)):
             pending, self.pending = self.pending, {}
             for call in pending.values():
                 call()
@@ -142,79 +142,10 @@ def _catch_up(panel: QWidget) -> _CatchUp:
     return helper if helper is not None else _CatchUp(panel)
 
 
-type Call = tuple[QWidget, Callable[..., Any], tuple[Any, ...]]
+def catch_up_now(root: QWidget) -> None:
+    """Make every deferred call of ``root`` and the panels inside it, seen or not.
 
-
-class _Slicer(QObject):
-    """Runs queued panel calls, a slice per turn of the event loop, newest arguments only."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.collecting = False
-        # per panel (in the order they were called) its calls, newest arguments
-        self.queue: dict[int, dict[str, Call]] = {}
-        self.on_drained: list[Callable[[], None]] = []
-        # A timer (even of 0 ms) fires only after the posted events, so the
-        # repaint that a call asked for happens before the next call.
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(0)
-        self.timer.timeout.connect(self.run_next)
-
-    def add(self, panel: QWidget, method: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.queue.setdefault(id(panel), {})[method.__name__] = (panel, method, args)
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.queue) or self.collecting or self.timer.isActive()
-
-    def finish_collecting(self, on_drained: Callable[[], None] | None) -> None:
-        self.collecting = False
-        if on_drained is not None:
-            self.on_drained.append(on_drained)
-        self.timer.start()
-
-    def run_next(self) -> None:
-        """A slice of panels' calls (they share one repaint), or, once all ran and
-        were repainted, the ``on_drained`` callbacks."""
-        if not self.queue:
-            callbacks, self.on_drained = self.on_drained, []
-            for callback in callbacks:
-                callback()
-            return
-        start = time.thread_time()
-        while self.queue and time.thread_time() - start < SLICE_SECONDS:
-            calls = self.queue.pop(next(iter(self.queue)))
-            for panel, method, args in calls.values():
-                try:
-                    if out_of_sight(panel):  # hidden since: catch up when shown
-                        later(panel, method.__name__, functools.partial(method, panel, *args))
-                    else:
-                        method(panel, *args)
-                except RuntimeError:  # the panel's C++ side is gone (window closed)
-                    break
-        self.timer.start()
-
-
-_slicer: _Slicer | None = None
-
-
-@contextmanager
-def sliced(on_drained: Callable[[], None] | None = None) -> Iterator[None]:
-    """Queue the :func:`while_visible` calls made inside; run them in slices, one per turn.
-
-    ``on_drained`` is called once every queued call has run (at once if none was).
+    For a picture of a panel behind a tab: it must show the newest state.
     """
-    global _slicer
-    if _slicer is None:
-        _slicer = _Slicer()
-    _slicer.collecting = True
-    try:
-        yield
-    finally:
-        _slicer.finish_collecting(on_drained)
-
-
-def slicing_busy() -> bool:
-    """Whether calls of an earlier :func:`sliced` block are still waiting their turn."""
-    return _slicer is not None and _slicer.busy
+    for helper in root.findChildren(_CatchUp):  # all descendants, the root's own included
+        helper.replay(force=True)

@@ -1,6 +1,6 @@
-"""The SGD path as the surface worker keeps it: points, projections, true costs.
+"""The SGD path as the surface server keeps it: points, projections, true costs.
 
-Qt-free and single-threaded: only the surface worker's thread touches it. The
+Qt-free and single-threaded: only the surface server touches it. The
 bounded :class:`~nnviz.core.trajectory.Trajectory` keeps the points (and drops
 every other one when full); this class remembers, per kept step, the point's
 coordinates on the current plane and its true cost, forgets them when the
@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from nnviz.core import surface
 from nnviz.core.trajectory import Trajectory
-from nnviz.gui.surface_types import PathView
+from nnviz.engine.messages import PathView
 
 Array = npt.NDArray[Any]
 
