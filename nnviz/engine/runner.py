@@ -198,7 +198,7 @@ class ChildProcess:
                 if isinstance(reply, Ready):
                     self.ready = True
                     return None
-                return reply
+                return reply  # type: ignore[no-any-return]  # unpickled: any message
         if self.process.sentinel in ready or not self.process.is_alive():
             self.process.join(0.1)
             raise EngineDied(self._epitaph())
@@ -384,7 +384,7 @@ class Inbox:
         with self._lock:
             was_empty = not self._items
             last = self._items[-1] if self._items else None
-            if type(last) is type(reply) and hasattr(reply, "absorb"):
+            if last is not None and type(last) is type(reply) and hasattr(reply, "absorb"):
                 self._items[-1] = reply.absorb(last)
             else:
                 self._items.append(reply)

@@ -123,6 +123,7 @@ class TrainingServer:
         self.last_check = 0.0
         self.unpublished = False  # something happened since the last snapshot
         self.rate = RateMeter()
+        self.resume_at: Progress | None = None  # for the next trainer made
 
     # ------------------------------------------------------------------ loop
     def run(self, port: Port) -> None:
@@ -312,30 +313,29 @@ class TrainingServer:
         self.steps_left, self.epoch_requested = 0, False
         self.rate = RateMeter()
         self.trainer = self.guard = None
-        self._make_trainer(command.progress)
+        self.resume_at = command.progress
+        self._make_trainer()
         self.state = ""  # always announce the new network's state
         self._set_state("paused" if self.trainer is not None else "idle")
 
     def _load(self, folder: str) -> None:
         """Load the data set from a folder the app has checked (or downloaded)."""
-        progress = self._progress()
+        if (t := self.trainer) is not None:  # a run on other files goes on counting
+            self.resume_at = Progress(t.step_count, t.epoch, t.position, t.samples_seen)
         self.dataset = datasets.load_mnist(folder, download_missing=False)
-        self._make_trainer(progress)
+        self._make_trainer()
         if self.state == "idle" and self.trainer is not None:
             self._set_state("paused")
 
-    def _progress(self) -> Progress | None:
-        t = self.trainer
-        return None if t is None else Progress(t.step_count, t.epoch, t.position, t.samples_seen)
-
-    def _make_trainer(self, progress: Progress | None) -> None:
-        data, net = self.dataset, self.net
+    def _make_trainer(self) -> None:
+        """A trainer for the network and data set, once both are there."""
+        data, net, at = self.dataset, self.net, self.resume_at
         if data is None or net is None:
             return
         trainer = Trainer(net, data.train_x, data.train_y, self.config, data.test_x, data.test_y)
-        if progress is not None:
-            trainer.resume(progress.step, progress.epoch, progress.position, progress.samples_seen)
-        self.trainer, self.guard = trainer, Guard(trainer)
+        if at is not None:
+            trainer.resume(at.step, at.epoch, at.position, at.samples_seen)
+        self.trainer, self.guard, self.resume_at = trainer, Guard(trainer), None
 
     def _configure(self, config: TrainConfig, label: str) -> None:
         self.config = config

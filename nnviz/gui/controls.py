@@ -154,13 +154,12 @@ class RunToolbar(QToolBar):
             "batch_size": batch_size,
             "momentum": momentum,
         }
-        for widget, value in (
-            (self.lr, learning_rate),
-            (self.batch, batch_size),
-            (self.momentum, momentum),
-        ):
+        for widget in (self.lr, self.batch, self.momentum):
             widget.blockSignals(True)
-            widget.setValue(value)
+        self.lr.setValue(learning_rate)
+        self.batch.setValue(batch_size)
+        self.momentum.setValue(momentum)
+        for widget in (self.lr, self.batch, self.momentum):
             widget.blockSignals(False)
 
     def speed_value(self) -> float:

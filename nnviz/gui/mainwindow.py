@@ -259,14 +259,12 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         export = file.addMenu("&Export panel as PNG")
         for name, dock in self.docks.items():
-            self._menu_action(
-                export, dock.windowTitle(), None, lambda n=name: self.export_panel_dialog(n)
-            )
+            self._menu_action(export, dock.windowTitle(), None, self._exporter(name))
         self._menu_action(file, "Export cost &history as CSV…", None, self.export_csv_dialog)
         file.addSeparator()
         self._menu_action(file, "Choose &MNIST folder…", None, self.data.choose_folder)
         file.addSeparator()
-        self._menu_action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self._menu_action(file, "&Quit", "Ctrl+Q", self.close)  # no standard key on Windows
 
         train = self.menuBar().addMenu("&Train")
         for action in (
@@ -347,7 +345,7 @@ class MainWindow(QMainWindow):
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         if not widget.grab().save(buffer, "PNG"):
             raise OSError(f"could not make a PNG picture of the {name} panel")
-        atomic_write_bytes(path, buffer.data().data())
+        atomic_write_bytes(path, bytes(buffer.data().data()))
 
     def export_panel_dialog(self, name: str) -> None:
         """Ask for a file name, then export the panel."""
@@ -364,6 +362,9 @@ class MainWindow(QMainWindow):
                 self.dialogs.show_error("Export failed", str(exc))
             else:
                 self.statusBar().showMessage(f"Saved {path}", 4000)
+
+    def _exporter(self, name: str) -> Callable[[], None]:
+        return lambda: self.export_panel_dialog(name)
 
     def export_csv_dialog(self) -> None:
         """Ask for a file name, then export the cost history as CSV."""

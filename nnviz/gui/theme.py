@@ -27,11 +27,12 @@ def blend(colour: QColor, background: QColor, alpha: int) -> QColor:
     drawn over a plain background use the pre-blended colour instead.
     """
     t = alpha / 255.0
-    mix = [
-        round(c * t + b * (1 - t))
-        for c, b in zip(colour.getRgb()[:3], background.getRgb()[:3], strict=True)
-    ]
+    mix = [round(c * t + b * (1 - t)) for c, b in zip(_rgb(colour), _rgb(background), strict=True)]
     return QColor(*mix)
+
+
+def _rgb(colour: QColor) -> tuple[int, int, int]:
+    return colour.red(), colour.green(), colour.blue()
 
 
 def sign_colours(colour_blind: bool = False) -> tuple[QColor, QColor]:
@@ -49,7 +50,8 @@ def diverging_colormap(colour_blind: bool = False) -> pg.ColorMap:
 
 def diverging_lut(colour_blind: bool = False, n: int = 256) -> np.ndarray:
     """The diverging map as an ``(n, 4)`` uint8 lookup table for ``ImageItem``."""
-    return diverging_colormap(colour_blind).getLookupTable(0.0, 1.0, n, alpha=True)
+    lut: np.ndarray = diverging_colormap(colour_blind).getLookupTable(0.0, 1.0, n, alpha=True)
+    return lut
 
 
 def symmetric_levels(values: np.ndarray) -> tuple[float, float]:

@@ -329,9 +329,9 @@ class TrainingController(QObject):
         self.engine_state = "idle"
         self.engine.post(SetSnapshotRate(FRAME_RATE))
         self.set_speed(self.controls.run_bar.speed_value())
-        self._replace_network(net, progress)
         if self.state.dataset is not None:
             self.engine.post(LoadData(str(self.state.dataset.folder)))
+        self._replace_network(net, progress)
         self.dialogs.show_error(
             "Training process restarted",
             f"{message}\n\nnnviz started it again with the network as shown (step "

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import User
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
+from conftest import User
 from nnviz.core.presets import CLASSIC, MODERN
 from nnviz.gui.controls import SPEEDS
 

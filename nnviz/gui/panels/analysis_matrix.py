@@ -87,7 +87,7 @@ def contrast_text(lut: np.ndarray, signed: Array) -> Array:
     top = len(lut) - 1
     idx = np.clip(np.round((signed + 1.0) / 2.0 * top).astype(int), 0, top)
     rgb = lut[idx][..., :3].astype(np.float64) / 255.0
-    luminance = rgb @ np.array([0.2126, 0.7152, 0.0722])
+    luminance: np.ndarray = rgb @ np.array([0.2126, 0.7152, 0.0722])
     return luminance > 0.42
 
 
@@ -347,7 +347,8 @@ class ConfusionMatrixView(pg.GraphicsLayoutWidget):
         """The centre of a cell in this widget's viewport (``predicted = -1``: the row's bar)."""
         x = predicted + 0.5 if predicted >= 0 else self.k + STRIP_GAP + STRIP_WIDTH / 2
         scene = self._view.mapViewToScene(QPointF(x, true + 0.5))
-        return self.mapFromScene(scene)
+        point: QPoint = self.mapFromScene(scene)
+        return point
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """``(true, predicted)`` at view point ``(x, y)``; ``(true, -1)`` on a row's bar."""

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -177,7 +178,9 @@ class BackpropPanel(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(controls)
         layout.addWidget(self.summary)
-        self.figures["step"].layout().addLayout(step_row)
+        step_layout = self.figures["step"].layout()
+        assert isinstance(step_layout, QBoxLayout)
+        step_layout.addLayout(step_row)
         top = QHBoxLayout()
         top.addWidget(self.figures["wish"], 1)
         top.addWidget(self.figures["step"], 1)

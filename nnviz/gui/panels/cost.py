@@ -62,7 +62,9 @@ def describe_cost(cost: str, n_outputs: int) -> str:
 
 def blend(colour: QColor, background: QColor) -> QColor:
     """``colour`` (with alpha) painted over ``background``, as an opaque colour."""
-    a, rgb, under = colour.alphaF(), colour.getRgbF()[:3], background.getRgbF()[:3]
+    a = colour.alphaF()
+    rgb = (colour.redF(), colour.greenF(), colour.blueF())
+    under = (background.redF(), background.greenF(), background.blueF())
     return QColor.fromRgbF(*(a * c + (1 - a) * b for c, b in zip(rgb, under, strict=True)))
 
 

@@ -163,7 +163,8 @@ class NetworkPanel(QWidget):
     def node_scene_pos(self, layer: int, neuron: int) -> QPointF:
         """Scene position of a neuron's centre (``layer`` 1 = first hidden layer)."""
         i = self.diagram.node(layer, neuron)
-        return self.viewbox.mapViewToScene(QPointF(self.diagram.x[i], self.diagram.y[i]))
+        point: QPointF = self.viewbox.mapViewToScene(QPointF(self.diagram.x[i], self.diagram.y[i]))
+        return point
 
     @property
     def nudges(self) -> Nudges | None:

@@ -113,7 +113,13 @@ def compute_layout(sizes: Sequence[int]) -> Layout:
     """Place the input image and a column per hidden/output layer, left to right."""
     sizes = tuple(int(s) for s in sizes)
     image_rect = (0.0, 0.5 - IMAGE_SIDE / 2, IMAGE_SIDE, IMAGE_SIDE)
-    xs, ys, ds, layers, indices, starts, centres = [], [], [], [], [], [], [IMAGE_SIDE / 2]
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    ds: list[np.ndarray] = []
+    layers: list[np.ndarray] = []
+    indices: list[np.ndarray] = []
+    starts: list[int] = []
+    centres: list[float] = [IMAGE_SIDE / 2]
     left = IMAGE_SIDE + FIRST_GAP
     for l, n in enumerate(sizes[1:], start=1):
         cols, rows, spacing = column_shape(n)

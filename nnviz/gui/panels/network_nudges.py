@@ -21,6 +21,7 @@ triangles.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,7 +325,8 @@ class DiagramNudges(QObject):
         super().__init__(parent)
         self.state = state
         self.chosen: int | None = None  # None: the true label, else the network's answer
-        self.matches = lambda: True  # the panel says whether its layout is current
+        # the panel says whether its layout is current
+        self.matches: Callable[[], bool] = lambda: True
         self.bar = NudgeBar(parent)
         self.overlay = NudgeOverlay(viewbox)
         self._timer = QTimer(self)

@@ -65,8 +65,8 @@ class SurfaceToolbar(QWidget):
         if compact == self.compact:
             return
         self.compact = compact
-        widgets = (self.plane_box, self.resolution_box, self.subset_box, self.auto_box,
-                   self.log_box, self.refit_button)  # fmt: skip
+        widgets: tuple[QWidget, ...] = (self.plane_box, self.resolution_box, self.subset_box,
+                                        self.auto_box, self.log_box, self.refit_button)  # fmt: skip
         for widget in widgets:
             self._grid.removeWidget(widget)
         for column in range(8):

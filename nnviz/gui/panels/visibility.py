@@ -48,6 +48,8 @@ def out_of_sight(widget: QWidget) -> bool:
     rect, child = widget.rect(), widget
     while child is not window:
         parent = child.parentWidget()
+        if parent is None:  # not inside the window after all (being re-parented)
+            return False
         rect = rect.translated(child.pos()) & parent.rect()
         if rect.isEmpty():
             return True

@@ -282,7 +282,9 @@ class WeightsPanel(QWidget):
         fill.setAlpha(190)
         for label in self._labels:
             label.setBrush(fill)
-            label.childItems()[0].setBrush(foreground)
+            text = label.childItems()[0]
+            assert isinstance(text, QGraphicsSimpleTextItem)
+            text.setBrush(foreground)
 
     def _update_label_visibility(self) -> None:
         if not self._labels or self._side is None:
@@ -359,7 +361,8 @@ class WeightsPanel(QWidget):
             self._info.setText(self._hint)
             return
         j, row, col = hit
-        w = float(self.state.net.weights[0][row * self._side + col, j])  # type: ignore[operator]
+        assert self._side is not None  # a tile was hit, so the input is an image
+        w = float(self.state.net.weights[0][row * self._side + col, j])
         self._info.setText(f"neuron {j}: pixel row {row}, col {col}, weight {w:+.3f}")
 
     def _clicked(self, event: object) -> None:
