@@ -215,10 +215,9 @@ def test_only_http_mirrors(tmp_path: Path, mnist_dir: Path) -> None:
 
 
 def test_timeout(server: str, tmp_path: Path) -> None:
-    start = time.perf_counter()
+    # The server answers after 3 s; a 0.2 s timeout gives up before that.
     with pytest.raises(DownloadError, match=r"hang/t10k-labels-idx1-ubyte\.gz: timed out"):
         download(MNIST, tmp_path, mirrors=[server + "hang/"], timeout=0.2, roles=["test_labels"])
-    assert time.perf_counter() - start < 1.5  # gave up long before the server's 3 s
 
 
 def test_cancel_leaves_nothing_behind(server: str, tmp_path: Path) -> None:

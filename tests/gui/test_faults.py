@@ -41,15 +41,16 @@ def child_pids(user: User) -> list[int]:
 
 
 def own_children() -> set[int]:
-    """Every process whose parent is this one (zombies included), from /proc."""
+    """The processes this one spawned (zombies too; not multiprocessing's resource tracker)."""
     children = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
             except OSError:
                 continue  # it ended meanwhile
-            if int(fields[1]) == os.getpid():
+            if int(fields[1]) == os.getpid() and spawned:
                 children.add(int(entry.name))
     return children
 

@@ -42,9 +42,13 @@ def measure_rate(user: User, speed: float, more_steps: int) -> tuple[int, float]
 
 
 def assert_about(speed: float, steps: int, elapsed: float) -> None:
-    """Never faster than asked (that was the bug); not much slower either."""
-    assert steps <= speed * elapsed + 2, f"{steps} steps in {elapsed:.2f} s at {speed} steps/s"
-    assert steps >= 0.5 * speed * elapsed - 2, f"{steps} steps in {elapsed:.2f} s at {speed}/s"
+    """Never faster than asked (that was the bug); not much slower either.
+
+    The window shows each step a frame or so after the engine made it: a quarter
+    of a second of slack on either side of the measured time.
+    """
+    assert steps <= speed * (elapsed + 0.25) + 1, f"{steps} steps in {elapsed:.2f} s at {speed}/s"
+    assert steps >= speed * (elapsed - 0.25) / 2, f"{steps} steps in {elapsed:.2f} s at {speed}/s"
 
 
 def test_every_speed_is_honoured_while_running_and_from_pause(open_window, engine_mode) -> None:
@@ -55,13 +59,13 @@ def test_every_speed_is_honoured_while_running_and_from_pause(open_window, engin
     for speed in (1, 5, 25):  # while running
         move_speed_slider(user, speed)
         user.qtbot.waitUntil(lambda: user.window.training.engine_state == "running")
-        assert_about(speed, *measure_rate(user, speed, more_steps=max(3, int(speed))))
+        assert_about(speed, *measure_rate(user, speed, more_steps=3 * speed))
     user.press(user.window.actions_.train)  # pause
     user.wait_for_state("paused")
     move_speed_slider(user, 10)  # chosen while paused
     user.press(user.window.actions_.train)
     user.wait_for_state("running")
-    assert_about(10, *measure_rate(user, 10, more_steps=10))
+    assert_about(10, *measure_rate(user, 10, more_steps=30))
     user.window.run_bar.speed.setFocus()
     user.qtbot.keyClick(user.window.run_bar.speed, Qt.Key.Key_End)  # full speed again
     assert user.window.run_bar.speed_value() == 0
