@@ -10,15 +10,17 @@ hosts one server for the app:
   do not take turns on one interpreter lock. Two one-way pipes join them.
   Nothing can deadlock whatever the message size, because each pipe always
   has a reader: in the child a reader thread drains commands into a queue
-  while the server works; in the app the owner thread (:meth:`Engine.drive`)
-  only reads, and commands are written by a writer thread from an outbox, so
-  :meth:`Engine.post` never blocks, even when the child is stopped.
+  while the server works; in the app a reader thread drains replies into a
+  queue the owner thread (:meth:`Engine.drive`) takes them from (so a child
+  stopped half-way through a reply cannot block it), and commands are written
+  by a writer thread from an outbox, so :meth:`Engine.post` never blocks,
+  even when the child is stopped.
 - ``mode="thread"``: the very same server loop runs in the thread that calls
   :meth:`Engine.drive`, fed through a queue (no child process).
 
 Either way :meth:`Engine.post` is thread-safe and puts a typed command on a
 queue; the owner thread never needs an event loop of its own. A child that
-dies is noticed at once (its sentinel), started again, and reported through
+dies is noticed at once (its reply pipe ends), started again, and reported through
 ``died`` so the app can put its state back. :meth:`Engine.stop` ends it all
 within a deadline: a ``Stop`` command, then SIGTERM, then SIGKILL (which also
 ends a stopped process).
@@ -35,7 +37,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from nnviz.engine.messages import Failed, Ready, Stop
@@ -167,7 +169,11 @@ class ChildProcess:
         reply_in.close()
         self.ready = False
         self._outbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        threading.Thread(target=self._write, name=f"{name}-writer", daemon=True).start()
+        self._writer = threading.Thread(target=self._write, name=f"{name}-writer", daemon=True)
+        self._writer.start()
+        self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._reader = threading.Thread(target=self._read, name=f"{name}-reader", daemon=True)
+        self._reader.start()
 
     def post(self, command: object) -> None:
         """Queue a command for the child; never blocks."""
@@ -180,6 +186,14 @@ class ChildProcess:
             except (OSError, ValueError):
                 return  # the child is gone; its commands go with it
 
+    def _read(self) -> None:
+        """Take whole replies off the pipe (a half-sent one blocks this thread only)."""
+        try:
+            while True:
+                self._inbox.put(self._replies.recv())
+        except (EOFError, OSError):
+            self._inbox.put(_CLOSED)  # the child ended (or is ending)
+
     def receive(self, timeout: float) -> object | None:
         """The next reply within ``timeout`` seconds, or None.
 
@@ -188,21 +202,20 @@ class ChildProcess:
         EngineDied
             The process ended (killed, crashed, or could not start).
         """
-        ready = wait([self._replies, self.process.sentinel], timeout)
-        if self._replies in ready:
-            try:
-                reply = self._replies.recv()
-            except (EOFError, OSError):
-                pass  # it died; the sentinel tells how
-            else:
-                if isinstance(reply, Ready):
-                    self.ready = True
-                    return None
-                return reply  # type: ignore[no-any-return]  # unpickled: any message
-        if self.process.sentinel in ready or not self.process.is_alive():
-            self.process.join(0.1)
+        try:
+            reply = self._inbox.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return None
+        if reply is _CLOSED:  # every reply before it was taken
+            self._inbox.put(_CLOSED)  # it stays closed
+            self.process.join(timeout)
+            if self.process.exitcode is None:
+                return None  # still ending
             raise EngineDied(self._epitaph())
-        return None
+        if isinstance(reply, Ready):
+            self.ready = True
+            return None
+        return reply
 
     def _epitaph(self) -> str:
         code = self.process.exitcode
@@ -226,6 +239,10 @@ class ChildProcess:
                 process.kill()  # a stopped (SIGSTOP) child: only SIGKILL ends it
                 process.join()
         self._outbox.put(_CLOSED)
+        # Both threads end now that the child is gone; only then are their pipes closed
+        # (a writer half-way through a large command would write to a closed handle).
+        self._writer.join(STOP_SECONDS)
+        self._reader.join(STOP_SECONDS)
         for conn in (self._commands, self._replies):
             conn.close()
 
@@ -261,6 +278,7 @@ class Engine:
         self._early: list[object] = []  # process mode: commands posted before the child exists
         self._lock = threading.Lock()
         self._deaths: list[float] = []
+        self._given_up = False  # died too often (or could not start): commands are dropped
 
     @property
     def kind(self) -> str:
@@ -274,12 +292,13 @@ class Engine:
         return child.process.pid if child is not None else None
 
     def post(self, command: object) -> None:
-        """Send a command to the server (thread-safe, never blocks)."""
-        if self.mode == "thread":
-            self._port.post(command)
-            return
+        """Send a command to the server (thread-safe, never blocks; dropped once given up)."""
         with self._lock:
-            if self._child is None:
+            if self._given_up:
+                return
+            if self.mode == "thread":
+                self._port.post(command)
+            elif self._child is None:
                 self._early.append(command)
             else:
                 self._child.post(command)
@@ -311,15 +330,14 @@ class Engine:
             except Exception as exc:  # a bug: report it, then serve again from scratch
                 deliver(Failed(f"internal error: {exc}\n{traceback.format_exc()}"))
                 if not self._may_restart(died, f"it failed ({exc})"):
-                    self._stop.wait()
                     return
 
     # ------------------------------------------------------------------ process mode
     def _drive_process(
         self, deliver: Callable[[object], None], died: Callable[[str], None]
     ) -> None:
-        self._start_child()
         try:
+            self._start_child()
             while not self._stop.is_set():
                 child = self._child
                 assert child is not None
@@ -330,16 +348,22 @@ class Engine:
                         return
                     child.close(0)
                     if not self._may_restart(died, str(exc)):
-                        self._stop.wait()
                         return
                     continue
                 if reply is not None:
                     deliver(reply)
+        except Exception as exc:  # no process could be started (no memory, no handles, ...)
+            self._give_up()
+            died(f"The {self.name} process could not be started: {exc}. Restart nnviz.")
         finally:
             with self._lock:
                 child, self._child = self._child, None
             if child is not None:
                 child.close()
+
+    def _give_up(self) -> None:
+        with self._lock:
+            self._given_up, self._early = True, []
 
     def _start_child(self) -> None:
         child = ChildProcess(self.factory, self.name, self.nice)
@@ -354,6 +378,7 @@ class Engine:
         now = time.monotonic()
         self._deaths = [t for t in self._deaths if now - t < RESTART_WINDOW] + [now]
         if len(self._deaths) > MAX_RESTARTS:
+            self._give_up()
             died(
                 f"The {self.name} {self.kind} stopped: {reason}. It stopped "
                 f"{len(self._deaths)} times within a minute, so nnviz does not start it "

@@ -135,6 +135,8 @@ class SurfaceServer:
                 if self.path is not None:
                     self.path.costs.clear()
                 self.path_dirty = True
+                if self.range is not None:  # the surface shown was measured on other images
+                    self._want_refit(auto=False)
             case ConfigureSurface(settings, refit):
                 self.settings = settings
                 if refit:
