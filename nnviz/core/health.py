@@ -13,9 +13,11 @@ Checkpoint
     answers the same class scores exactly 10% -- and measures their mean cost,
     the accuracy and, for each hidden layer (and the sigmoid outputs of the
     quadratic cost), how many neurons are saturated (:data:`SATURATION`) on
-    every probe image. It takes 0.36 ms for 784-16-16-10 (a mini-batch step
-    takes 0.04-0.07 ms), so :meth:`Guard.step` checks every 250 mini-batches
-    (2-4% of the training time); the app checks twice a second on top. The
+    every probe image. It takes 0.36-0.6 ms for 784-16-16-10 (a mini-batch
+    step takes 0.04-0.07 ms) and pushes the training data out of the caches:
+    a check every 250 mini-batches slowed training by 10%, every 1000 by about
+    3%, so :meth:`Guard.step` checks every 1000; the app checks twice a second
+    on top. The
     parameters become the new checkpoint when the probe cost is at most
     ``healthy = 1.5`` times ``R = max(chance cost, checkpoint cost)`` and the
     network is not stuck (below). The chance cost is that of answering ``1/k``
@@ -33,12 +35,13 @@ Diverged (cross-entropy)
     up pass 10 at once: from scratch (``R = 2.5``) the mean of the modern
     preset's costs at learning rate 1000 is 117 at step 2 (costs 2.7, 232,
     1214, ...), at 100 it is 37 at step 3, at 30 it is 31 at step 9; the guard
-    looks every 5 steps, so it reports steps 5, 5 and 10. After 300 steps at
+    looks at every window of 5, so it reports steps 2, 3 and 9. After 300 steps at
     0.1, a switch to 1000 is reported 5 steps later (cost from 0.79 to 2989), a
     switch to 10 after 10-15 steps. A factor of 5 would also call modern at 10
     from scratch diverged (its cost wanders between 8 and 14, 4-6 ``R``; found
     after 70-235 steps); it is reported as stalled instead. A factor of 20 is
-    slower: 30-45 steps at learning rate 30. The quadratic cost with sigmoid
+    slower: 30-45 steps at learning rate 30. The guard looks at the costs after
+    every ``look_every = 25`` mini-batches, so a few more may run before it does. The quadratic cost with sigmoid
     outputs is at most ``k`` and cannot blow up: it stalls.
 
 Stalled
@@ -54,9 +57,11 @@ Stalled
     saturated, but no neuron on every image) and a trained one is far above
     chance. Runs that do not learn: classic at 20, 100 and 1000 (all 10 outputs
     stuck, cost 1.0 or 1.8, accuracy 10-16%; at 1000 all of hidden layer 2 too)
-    are reported at step 750 (checks at 250, 500 and 750), from scratch or 750
-    steps after a switch; modern at 10 (all of hidden layer 2 stuck, cost 7-13)
-    at 750; modern at 2 and 3 after 750-2250 steps; ReLU 32-32 at 0.1 with
+    are reported at step 750 when checked every 250 steps (checks at 250, 500
+    and 750; 2000 with the default check every 1000, sooner in the app, which
+    also checks twice a second), from scratch or 750 steps after a switch;
+    modern at 10 (all of hidden layer 2 stuck, cost 7-13) at 750; modern at 2
+    and 3 after 750-2250 steps; ReLU 32-32 at 0.1 with
     momentum 0.9 after 1750-2250 (30 of 32 ReLUs of hidden layer 2 dead, 15%
     right; unguarded it diverges at step 3796); tanh at 0.3 after 1250-2500.
     The guard goes back to the last healthy checkpoint here too.
@@ -97,7 +102,10 @@ class Trouble:
         ``"diverged"`` (the cost shot up or overflowed) or ``"stalled"``
         (saturated neurons, accuracy near chance).
     step
-        ``trainer.step_count`` when it was detected.
+        The mini-batch count at which it happened (the run diverged after
+        mini-batch ``step``), or of the check that found it. The trainer may
+        have run a few more mini-batches (at most ``look_every - 1``) before the
+        guard looked.
     restored_step
         The step whose parameters were put back.
     message
@@ -242,6 +250,10 @@ class Guard:
         Probe images per class (500 in all for MNIST).
     check_every
         :meth:`step` runs :meth:`check` after this many mini-batches.
+    look_every
+        :meth:`step` runs at most this many mini-batches in one go before the
+        blow-up rule looks at their costs (each look has a small cost: looking
+        after every 5 took 6% of the training time, after every 25 about 2%).
     window
         Mini-batches whose mean cost is compared with the blow-up limit; also
         the longest stretch :meth:`step` runs without looking at the costs.
@@ -284,7 +296,8 @@ class Guard:
         trainer: Trainer,
         *,
         per_class: int = 50,
-        check_every: int = 250,
+        check_every: int = 1000,
+        look_every: int = 25,
         window: int = 5,
         blowup: float = 10.0,
         healthy: float = 1.5,
@@ -293,11 +306,13 @@ class Guard:
         patience: int = 500,
         advice: str = DEFAULT_ADVICE,
     ) -> None:
-        if min(per_class, check_every, window, patience) < 1 or min(blowup, healthy) < 1:
+        counts = (per_class, check_every, look_every, window, patience)
+        if min(counts) < 1 or min(blowup, healthy) < 1:
             raise ConfigError("the guard's counts must be >= 1 and its factors >= 1")
         self.trainer = trainer
         self.probe = Probe(trainer, per_class)
-        self.check_every, self.patience, self.advice = check_every, patience, advice
+        self.check_every, self.look_every = check_every, look_every
+        self.patience, self.advice = patience, advice
         self.blowup, self.healthy = blowup, healthy
         self.stuck, self.near_chance = stuck, near_chance
         self.chance = chance_cost(trainer.net)
@@ -350,8 +365,12 @@ class Guard:
     ) -> tuple[StepReport, Trouble | None]:
         """Run up to ``n`` mini-batches, watching their costs and checking every so often.
 
-        The trainer runs ``window`` mini-batches at a time, then the blow-up rule
-        looks at their costs; :meth:`check` runs every ``check_every`` of them.
+        The trainer runs ``look_every`` mini-batches at a time (fewer where a
+        check is due: :meth:`check` runs every ``check_every`` of them); then
+        the blow-up rule looks at every window of their costs. A run that blew
+        up part-way through is caught at the mini-batch where it did (the few
+        after it ran too and are reported; the checkpoint is put back all the
+        same).
 
         Parameters
         ----------
@@ -383,7 +402,7 @@ class Guard:
 
     def _chunk_size(self, left: int) -> int:
         due = self._checked + self.check_every - self.trainer.step_count
-        return max(1, min(left, self._recent.maxlen or 1, due))
+        return max(1, min(left, due, self.look_every))
 
     def _chunk(self, size: int, stop_at_epoch_end: bool) -> tuple[StepReport, Trouble | None]:
         trainer = self.trainer
@@ -399,27 +418,42 @@ class Guard:
                 tuple(range(epoch + 1, trainer.epoch + 1)),
             )
             self._record(report.costs, first, rates)
-            return report, self._diverged(math.inf)
-        self._record(report.costs, first, report.learning_rates)
-        trouble = self._watch()
-        if trouble is None and trainer.step_count - self._checked >= self.check_every:
+            return report, self._diverged(math.inf, trainer.step_count)
+        costs, rates = report.costs, report.learning_rates
+        means = self._window_means(costs)
+        bad = np.flatnonzero(means > self.blowup * self.reference_cost)
+        if len(bad):  # blown up at mini-batch first + bad[0]
+            end = int(bad[0]) + 1
+            self._record(costs[:end], first, rates[:end])
+            return report, self._diverged(float(means[bad[0]]), first + end)
+        self._record(costs, first, rates)
+        trouble = None
+        if trainer.step_count - self._checked >= self.check_every:
             trouble = self.check()
         return report, trouble
 
     def _record(self, costs: Array, first: int, rates: Array) -> None:
         """Remember the costs (and the rates) of mini-batches ``first, first + 1, ...``."""
-        self.peak_rate = max([self.peak_rate, *rates.tolist()])
-        self._recent.extend(costs.tolist())
+        if len(rates):
+            self.peak_rate = max(self.peak_rate, float(rates.max()))
+        self._recent.extend(costs[-(self._recent.maxlen or 1) :].tolist())
         sane = np.flatnonzero(costs <= self.healthy * self.reference_cost)
         if len(sane):
             self.calm = (first + int(sane[-1]), float(costs[sane[-1]]))
 
-    def _watch(self) -> Trouble | None:
-        """The blow-up rule on the mean cost of the last ``window`` mini-batches."""
-        if self.trainer.net.cost != "cross_entropy" or not self._recent:
-            return None  # the quadratic cost is bounded: it saturates, it cannot blow up
-        mean = math.fsum(self._recent) / len(self._recent)
-        return self._diverged(mean) if mean > self.blowup * self.reference_cost else None
+    def _window_means(self, costs: Array) -> Array:
+        """The blow-up rule's figure after each of these mini-batches: the mean cost of
+        the last ``window`` ones (fewer just after a checkpoint); all 0 for a cost
+        that cannot blow up (the quadratic cost is bounded: it saturates instead)."""
+        if self.trainer.net.cost != "cross_entropy":
+            return np.zeros(len(costs))
+        held = len(self._recent)
+        x = np.concatenate([np.fromiter(self._recent, float, held), costs])
+        total = np.concatenate([[0.0], np.cumsum(x)])
+        ends = np.arange(held + 1, len(x) + 1)  # windows ending at each new mini-batch
+        starts = np.maximum(0, ends - (self._recent.maxlen or 1))
+        means: Array = (total[ends] - total[starts]) / (ends - starts)
+        return means
 
     # ------------------------------------------------------------------ checks
     def check(self) -> Trouble | None:
@@ -437,7 +471,7 @@ class Guard:
         if not math.isfinite(health.cost) or (
             self.trainer.net.cost == "cross_entropy" and health.cost > self.blowup * limit
         ):
-            return self._diverged(health.cost)
+            return self._diverged(health.cost, health.step)
         if self._is_stuck(health):
             return self._stalled(health)
         self._stuck_since = None
@@ -454,19 +488,19 @@ class Guard:
             self._stuck_since = health.step
         if health.step - self._stuck_since < self.patience:
             return None
-        return self._fail("stalled", stalled_text(self, health))
+        return self._fail("stalled", stalled_text(self, health), health.step)
 
     # ------------------------------------------------------------------ trouble
-    def _diverged(self, cost: float) -> Trouble:
-        return self._fail("diverged", diverged_text(self, cost))
+    def _diverged(self, cost: float, step: int) -> Trouble:
+        return self._fail("diverged", diverged_text(self, cost, step), step)
 
-    def _fail(self, kind: str, what: str) -> Trouble:
+    def _fail(self, kind: str, what: str, step: int) -> Trouble:
         trainer, saved = self.trainer, self._saved
         message = (
             f"{what} nnviz went back to the parameters of step {saved.step}, whose cost "
             f"was {plain_number(saved.cost)}. {self.advice}"
         ).strip()
-        trouble = Trouble(kind, trainer.step_count, saved.step, message)
+        trouble = Trouble(kind, step, saved.step, message)
         trainer.net.theta[...] = self._theta
         trainer.clear_momentum()
         self.peak_rate = 0.0
@@ -475,9 +509,10 @@ class Guard:
 
 
 # ---------------------------------------------------------------------- messages
-def diverged_text(guard: Guard, cost: float) -> str:
-    """What happened, for a run whose cost shot up to ``cost`` (not finite: overflowed)."""
-    step, (calm_step, calm_cost) = guard.trainer.step_count, guard.calm
+def diverged_text(guard: Guard, cost: float, step: int) -> str:
+    """What happened, for a run whose cost shot up to ``cost`` by ``step`` (not finite:
+    the next mini-batch overflowed)."""
+    calm_step, calm_cost = guard.calm
     if math.isfinite(cost):
         what = (
             f"the cost shot up from {plain_number(calm_cost)} to {plain_number(cost)} in "
@@ -535,6 +570,8 @@ def _stuck_phrase(net: Network, health: Health) -> str:
 
 def _joined(parts: list[StepReport], first: int) -> StepReport:
     """One report for consecutive reports."""
+    if len(parts) == 1:
+        return parts[0]
     if not parts:
         return StepReport(np.zeros(0), first, np.zeros(0))
     return StepReport(
