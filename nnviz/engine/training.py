@@ -55,7 +55,7 @@ from nnviz.engine.snapshot import EpochResult, Marker, Snapshot
 Array = npt.NDArray[Any]
 
 #: Snapshots per second while training runs, until the app asks for another rate.
-SNAPSHOT_RATE = 30.0
+SNAPSHOT_RATE = 32.0
 #: Copying the parameters for a snapshot is kept under this many bytes a second
 #: (a 2-million-parameter network gets 5 snapshots a second, not 30).
 SNAPSHOT_BYTES_PER_SECOND = 40e6

@@ -1,7 +1,9 @@
 """``nnviz bench --gui``: the live app against headless training, in one run.
 
 Measures, with every panel live: training samples per second compared with
-the same trainer run headless, in turns with it; how often the panels
+the same training run headless (the trainer in its guard, as the engine runs
+it), in turns with it, and what the guard itself costs against the plain
+trainer; how often the panels
 refresh; how long the GUI event loop ever waits (a 5 ms timer's lateness);
 and the time from a mouse move on the canvas to the updated prediction and
 network panel.
@@ -31,9 +33,11 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from nnviz.core.datasets import Dataset
+from nnviz.core.health import Guard
 from nnviz.core.modelio import load_model
 from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
+from nnviz.engine.training import CHECK_SECONDS
 from nnviz.paths import bundled_model_path
 
 TIMER_MS = 5
@@ -78,13 +82,24 @@ def _spin(app: QApplication, seconds: float, until: Callable[[], bool] | None = 
     loop.exec()
 
 
-def headless_rate(data: Dataset, seconds: float) -> float:
-    """Samples per second of the modern preset's trainer, no GUI."""
+def headless_rate(data: Dataset, seconds: float, guarded: bool = True) -> float:
+    """Samples per second of the modern preset's trainer, no GUI.
+
+    ``guarded``: as the training engine runs it, in a :class:`~nnviz.core.health.Guard`
+    with a health check twice a second (the same work as the live app's engine,
+    without the window); else the plain trainer.
+    """
     trainer = Trainer(MODERN.network(), data.train_x, data.train_y, MODERN.config)
-    trainer.step(50)
+    guard = Guard(trainer)
+    step = guard.step if guarded else trainer.step
+    step(50)
     start, samples = time.perf_counter(), trainer.samples_seen
-    while time.perf_counter() - start < seconds:
-        trainer.step(100)
+    checked = start
+    while (now := time.perf_counter()) - start < seconds:
+        step(100)
+        if guarded and now - checked >= CHECK_SECONDS:
+            checked = now
+            guard.check()
     return (trainer.samples_seen - samples) / (time.perf_counter() - start)
 
 
@@ -122,6 +137,8 @@ def gui_benchmark(data: Dataset, quick: bool = False, engine: str = "process") -
         "headless_samples_per_s": headless,
         "gui_samples_per_s": live["samples_per_s"],
         "gui_ratio": live["samples_per_s"] / headless,
+        "plain_trainer_samples_per_s": live["plain_trainer_samples_per_s"],
+        "guard_ratio": headless / live["plain_trainer_samples_per_s"],
         "refresh_per_s": live["refresh_per_s"],
         "gui_cpu_ms_per_frame": live["gui_cpu_ms_per_frame"],
         "gui_cpu_cores": live["gui_cpu_cores"],
@@ -150,11 +167,13 @@ def _measure_training(
     refreshes = [0]
     state.snapshot_received.connect(lambda _s: refreshes.__setitem__(0, refreshes[0] + 1))
     headless: list[float] = []
+    plain: list[float] = []
     stalls: list[float] = []
     samples = live_seconds = cpu = 0.0
     shown = 0
     for _ in range(rounds):
         _spin(app, 3.0, lambda: window.surface.rows == (0, 0))
+        plain.append(headless_rate(data, seconds / 4, guarded=False))
         headless.append(headless_rate(data, seconds / 2))
         window.actions_.train.trigger()
         target = (state.snapshot.step if state.snapshot is not None else 0) + 200
@@ -179,6 +198,7 @@ def _measure_training(
         _spin(app, 2.0, lambda: state.snapshot is not None and state.snapshot.state != "running")
     return {
         "headless_samples_per_s": float(np.mean(headless)),
+        "plain_trainer_samples_per_s": float(np.mean(plain)),
         "samples_per_s": samples / live_seconds,
         "refresh_per_s": shown / live_seconds,
         "gui_cpu_ms_per_frame": cpu / max(shown, 1) * 1e3,

@@ -34,8 +34,10 @@ from PySide6.QtWidgets import QWidget
 from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.panels.visibility import later, out_of_sight
 
-#: Snapshots a second the window asks for while training runs.
-FRAME_RATE = 30.0
+#: Snapshots a second the window asks for while training runs (a few more than
+#: the 30 frames a second it aims at: some arrive while a frame is being drawn
+#: and are merged into the next).
+FRAME_RATE = 32.0
 #: Share of the GUI thread's time that showing snapshots may take.
 FRAME_DUTY = 0.7
 #: While a stroke is drawn, snapshots are shown at most every this many seconds.

@@ -130,7 +130,10 @@ def test_gui_benchmark_measures_the_live_app(tmp_path: Path, mnist_dir: Path) ->
     assert figures["headless_samples_per_s"] > 0 and figures["gui_samples_per_s"] > 0
     ratio = figures["gui_samples_per_s"] / figures["headless_samples_per_s"]
     assert figures["gui_ratio"] == pytest.approx(ratio)
-    assert figures["refresh_per_s"] > 0
+    assert figures["refresh_per_s"] > 0 and figures["gui_cpu_ms_per_frame"] > 0
+    plain = figures["plain_trainer_samples_per_s"]
+    assert figures["guard_ratio"] == pytest.approx(figures["headless_samples_per_s"] / plain)
+    assert figures["engine"] == "process"
     assert 0 <= figures["stall_p99_ms"] <= figures["stall_max_ms"]
     assert 0 < figures["draw_to_prediction_ms_median"] <= figures["draw_to_prediction_ms_p95"]
     # the first-start layout, whatever the user saved
