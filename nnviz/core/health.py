@@ -41,8 +41,9 @@ Diverged (cross-entropy)
     from scratch diverged (its cost wanders between 8 and 14, 4-6 ``R``; found
     after 70-235 steps); it is reported as stalled instead. A factor of 20 is
     slower: 30-45 steps at learning rate 30. The guard looks at the costs after
-    every ``look_every = 25`` mini-batches, so a few more may run before it does. The quadratic cost with sigmoid
-    outputs is at most ``k`` and cannot blow up: it stalls.
+    every ``look_every = 25`` mini-batches, so a few more may run before it
+    does. The quadratic cost with sigmoid outputs is at most ``k`` and cannot
+    blow up: it stalls.
 
 Stalled
     A check finds a layer with at least ``stuck = 75%`` of its neurons
