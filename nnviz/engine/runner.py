@@ -45,9 +45,9 @@ from nnviz.engine.messages import Failed, Ready, Stop
 #: Where an engine runs its server: a child process, or the owner thread.
 ENGINE_MODES = ("process", "thread")
 #: Seconds a stopping child may take to finish its current piece of work.
-STOP_SECONDS = 1.0
+STOP_SECONDS = 0.5
 #: Seconds to wait after SIGTERM before SIGKILL.
-TERMINATE_SECONDS = 0.3
+TERMINATE_SECONDS = 0.2
 #: A server that dies this many times within RESTART_WINDOW seconds is given up.
 MAX_RESTARTS = 3
 RESTART_WINDOW = 60.0

@@ -371,6 +371,14 @@ class TrainingServer:
         self.pending = _Pending()
         self.unpublished = False
 
+    def _samples_per_second(self) -> float:
+        """As training runs: the measured rate, or in slow motion the rate asked for."""
+        if self.state != "running":
+            return 0.0
+        if self._slow_motion():
+            return min(self.speed * self.config.batch_size, self.rate.samples_per_second)
+        return self.rate.samples_per_second
+
     def _snapshot(self) -> Snapshot:
         trainer, net, pending = self.trainer, self.net, self.pending
         assert net is not None
@@ -386,7 +394,7 @@ class TrainingServer:
             epoch_fraction=trainer.position / len(trainer.train_x) if trainer else 0.0,
             position=trainer.position if trainer else 0,
             samples_seen=trainer.samples_seen if trainer else 0,
-            samples_per_second=self.rate.samples_per_second if self.state == "running" else 0.0,
+            samples_per_second=self._samples_per_second(),
             speed=self.speed,
             learning_rate=trainer.learning_rate_at(trainer.step_count) if trainer else 0.0,
             batch_size=self.config.batch_size,
