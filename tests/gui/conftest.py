@@ -54,6 +54,22 @@ def _is_running(thread: QThread) -> bool:
         return False
 
 
+def spawned_children(pid: int) -> set[int]:
+    """The engine processes ``pid`` spawned (zombies and multiprocessing's resource
+    tracker not counted), from /proc."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
+            except OSError:
+                continue  # it ended meanwhile
+            if int(fields[1]) == pid and spawned:
+                children.add(int(entry.name))
+    return children
+
+
 # ------------------------------------------------------------------ the window, as a user drives it
 class User:
     """Drives a :class:`~nnviz.gui.mainwindow.MainWindow` through its real widgets."""

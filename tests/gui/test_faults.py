@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
-from conftest import User
+from conftest import User, spawned_children
 from nnviz.core.datasets import MNIST
 from nnviz.engine.messages import SurfaceSettings
 
@@ -41,18 +41,8 @@ def child_pids(user: User) -> list[int]:
 
 
 def own_children() -> set[int]:
-    """The processes this one spawned (zombies too; not multiprocessing's resource tracker)."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
-            except OSError:
-                continue  # it ended meanwhile
-            if int(fields[1]) == os.getpid() and spawned:
-                children.add(int(entry.name))
-    return children
+    """The engine processes this one spawned."""
+    return spawned_children(os.getpid())
 
 
 def test_a_killed_training_process_is_restarted_from_the_last_snapshot(open_window) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import spawned_children
+
 IGNORED = ("propagateSizeHints",)  # the offscreen platform's harmless notice
 
 
@@ -37,21 +39,6 @@ def run_app(
     return subprocess.run(
         [str(NNVIZ), *args], capture_output=True, text=True, env=environment, timeout=60
     )
-
-
-def engines_of(pid: int) -> set[int]:
-    """The engine processes ``pid`` spawned (not multiprocessing's resource tracker), from /proc."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
-            except OSError:
-                continue  # it ended meanwhile
-            if int(fields[1]) == pid and spawned:
-                children.add(int(entry.name))
-    return children
 
 
 def meaningful(stderr: str) -> list[str]:
@@ -86,7 +73,7 @@ def test_app_quits_with_its_child_processes_stopped(tmp_path: Path, mnist_dir: P
     try:
         stopped: set[int] = set()
         while len(stopped) < 2 and app.poll() is None:  # both engines' processes
-            for pid in engines_of(app.pid) - stopped:
+            for pid in spawned_children(app.pid) - stopped:
                 os.kill(pid, signal.SIGSTOP)
                 stopped.add(pid)
         _out, err = app.communicate(timeout=60)
