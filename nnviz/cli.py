@@ -7,8 +7,10 @@ the same :mod:`nnviz.core` the app uses.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +20,8 @@ import numpy as np
 
 from nnviz import __version__
 from nnviz.core import datasets
-from nnviz.core.errors import NnvizError
+from nnviz.core.errors import ModelFileError, NnvizError
+from nnviz.core.fileio import check_writable
 from nnviz.core.network import ACTIVATIONS, COSTS, INITS
 from nnviz.core.trainer import SCHEDULES
 from nnviz.engine.runner import ENGINE_MODES
@@ -172,6 +175,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     hidden = tuple(args.hidden) if args.hidden else presets.DEFAULT_SIZES[1:-1]
     net = preset.network((784, *hidden, 10), config.seed, args.activation, args.cost, args.init)
+    if args.out is not None:
+        _check_out(args.out)  # before the training, not after it
     data = _load_data(args.data_dir)
     trainer = Trainer(net, data.train_x, data.train_y, config, data.test_x, data.test_y)
     guard = Guard(trainer, advice=TRAIN_ADVICE)
@@ -217,8 +222,34 @@ def _save_trained(
     if restored is not None:
         meta["restored_step"] = restored
         what = f": the last healthy parameters, those of step {restored}"
-    save_model(path, trainer.net, meta)
+    try:
+        save_model(path, trainer.net, meta)
+    except ModelFileError as exc:  # the disk filled up meanwhile, ...: keep the network
+        rescue = _rescue_path(path)
+        save_model(rescue, trainer.net, meta)
+        print(f"nnviz: error: {exc}; the trained network was saved to {rescue}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from exc
     print(f"saved {path}{what} ({outcome}, test accuracy {accuracy:.2%})")
+
+
+def _check_out(path: Path) -> None:
+    try:
+        check_writable(path)
+    except OSError as exc:
+        raise ModelFileError(
+            f"{path}: cannot write the model file there ({exc.strerror or exc}); "
+            "nothing was trained"
+        ) from exc
+
+
+def _rescue_path(path: Path) -> Path:
+    """Where a network goes when ``path`` cannot be written: nnviz's cache, else /tmp."""
+    name = f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix or '.npz'}"
+    for folder in (datasets.user_cache_dir() / "rescued", Path(tempfile.gettempdir())):
+        with contextlib.suppress(OSError):
+            check_writable(folder / name)
+            return folder / name
+    return Path(tempfile.gettempdir()) / name
 
 
 def _describe_config(config: Any) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gzip
 import os
+import resource
+import signal
 import struct
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +73,108 @@ def write_idx() -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def unreadable_folder(tmp_path: Path, mnist_dir: Path) -> Iterator[Path]:
+    """A folder holding the MNIST files that an ordinary user cannot open (mode 000)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    for name in MNIST_FILES:
+        (folder / name).symlink_to(mnist_dir / name)
+    folder.chmod(0)
+    try:
+        yield folder
+    finally:
+        folder.chmod(0o755)
+
+
+@pytest.fixture
+def without_root_powers() -> Callable[[list[str]], list[str]]:
+    """A command run as an ordinary user would run it: root's powers to read any file dropped.
+
+    As root (CI and these machines), ``setpriv`` (util-linux) removes the
+    capabilities that let root read past file permissions; as anyone else the
+    command is left as it is.
+    """
+
+    def wrap(command: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return command
+        return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+
+    return wrap
+
+
+@dataclasses.dataclass
+class FullDisk:
+    """A folder on a file system with no room left, and how that was arranged."""
+
+    folder: Path
+    how: str  # "tmpfs" (a real small file system, filled up) or "rlimit" (see below)
+
+    def write_old(self, name: str, data: bytes) -> Path:
+        """A file that was there before the disk filled up."""
+        path = self.folder / name
+        with self.room():
+            path.write_bytes(data)
+        return path
+
+    @contextlib.contextmanager
+    def room(self) -> Iterator[None]:
+        """Briefly make room (to put the old files there)."""
+        filler = self.folder / ".filler"
+        if self.how == "tmpfs":
+            filler.unlink()
+            try:
+                yield
+            finally:
+                _fill(filler)
+        else:
+            yield
+
+    @contextlib.contextmanager
+    def full(self) -> Iterator[None]:
+        """Inside: writing more than a few bytes fails as on a full disk."""
+        if self.how == "tmpfs":
+            yield
+            return
+        old = resource.getrlimit(resource.RLIMIT_FSIZE)
+        handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, old[1]))
+        try:
+            yield
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, old)
+            signal.signal(signal.SIGXFSZ, handler)
+
+
+def _fill(filler: Path) -> None:
+    with open(filler, "wb") as handle, contextlib.suppress(OSError):  # ENOSPC: full
+        while True:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[FullDisk]:
+    """A real small file system (a 512 KB tmpfs) filled to the brim, where the machine
+    lets the tests mount one (root, as here and in CI); elsewhere writes are made to
+    fail at the operating system with a file-size limit (RLIMIT_FSIZE: ``EFBIG``), the
+    nearest real failure an ordinary user can arrange."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    try:
+        command = ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)]
+        mounted = subprocess.run(command, capture_output=True).returncode == 0
+    except OSError:  # no mount command
+        mounted = False
+
+    disk = FullDisk(folder, "tmpfs" if mounted else "rlimit")
+    if mounted:
+        _fill(folder / ".filler")
+    try:
+        yield disk
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -102,15 +103,24 @@ def find_data_dir(spec: DatasetSpec, folder: str | os.PathLike[str] | None = Non
 
 def _data_subdir(spec: DatasetSpec, folder: Path) -> Path:
     sub = folder / spec.key
-    return sub if sub.is_dir() else folder
+    return sub if _exists(sub, Path.is_dir) else folder
 
 
 def _find_file(folder: Path, file: DatasetFile) -> Path | None:
     """The file as published (``x.gz``) or decompressed (``x``), if present."""
     for candidate in (folder / file.name, folder / file.name.removesuffix(".gz")):
-        if candidate.is_file():
+        if _exists(candidate, Path.is_file):
             return candidate
     return None
+
+
+def _exists(path: Path, kind: Callable[[Path], bool]) -> bool:
+    """``kind(path)`` (``Path.is_file``, ``Path.is_dir``); a folder that cannot be
+    read is a :class:`~nnviz.core.errors.DataError` that names it."""
+    try:
+        return kind(path)
+    except OSError as exc:
+        raise DataError(f"{path.parent}: cannot read the folder ({exc.strerror or exc})") from exc
 
 
 def _locate(spec: DatasetSpec, folder: Path) -> tuple[dict[str, Path], list[str]]:
@@ -127,7 +137,7 @@ def _locate(spec: DatasetSpec, folder: Path) -> tuple[dict[str, Path], list[str]
 
 
 def _require_complete(spec: DatasetSpec, folder: Path, origin: str) -> Path:
-    if not folder.is_dir():
+    if not _exists(folder, Path.is_dir):
         raise DataError(f"{folder}{origin}: no such folder")
     missing = _locate(spec, folder)[1]
     if missing:

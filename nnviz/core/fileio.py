@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,3 +42,22 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_write(path) as handle:
         handle.write(data)
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Make sure a file can be written at ``path`` later (its folder is created if needed).
+
+    A real check, not a guess from permission bits: a temporary file is created
+    beside ``path`` and removed again.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be created or written to, or ``path`` is a folder.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "it is a folder", str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(prefix=f".{target.name}.", dir=target.parent):
+        pass

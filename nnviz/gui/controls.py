@@ -28,6 +28,12 @@ from nnviz.core.limits import MAX_WIDTH
 from nnviz.core.network import ACTIVATIONS, COSTS
 from nnviz.core.presets import DEFAULT_SIZES, PRESETS
 
+#: What the controls accept (saved settings are checked against the same ranges).
+LR = (1e-4, 1000.0)
+BATCH = (1, 10_000)
+MOMENTUM = (0.0, 0.999)
+EPOCHS = (1, 1000)
+SEED = (0, 2**31 - 1)
 #: Slider positions: mini-batches per second; 0 means full speed.
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 25, 50, 100, 250, 1000, 0)
 COST_LABELS = {"quadratic": "quadratic (3B1B)", "cross_entropy": "cross-entropy"}
@@ -115,13 +121,13 @@ class RunToolbar(QToolBar):
         self.speed_label.setMinimumWidth(72)
         self._labelled("Speed", self.speed)
         self.addWidget(self.speed_label)
-        self.lr = _double_spin(1e-4, 1000.0, 4, "Learning rate (changes live)")
+        self.lr = _double_spin(*LR, 4, "Learning rate (changes live)")
         self._labelled("Learning rate", self.lr)
         self.batch = QSpinBox()
-        self.batch.setRange(1, 10000)
+        self.batch.setRange(*BATCH)
         self.batch.setToolTip("Mini-batch size (changes live)")
         self._labelled("Batch", self.batch)
-        self.momentum = _double_spin(0.0, 0.999, 3, "Momentum (changes live)")
+        self.momentum = _double_spin(*MOMENTUM, 3, "Momentum (changes live)")
         self.momentum.setSingleStep(0.05)
         self._labelled("Momentum", self.momentum)
         self.speed.valueChanged.connect(self._speed_moved)
@@ -220,11 +226,11 @@ class NetworkToolbar(QToolBar):
         )
         self._labelled("Cost", self.cost)
         self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
+        self.epochs.setRange(*EPOCHS)
         self.epochs.setToolTip("Epochs to run (also the length of the cosine schedule)")
         self._labelled("Epochs", self.epochs)
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setRange(*SEED)
         self.seed.setToolTip("Seed of the initial weights and of the shuffling")
         self._labelled("Seed", self.seed)
         self.preset.activated.connect(lambda i: self.preset_chosen.emit(self.preset.itemText(i)))

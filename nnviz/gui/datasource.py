@@ -155,7 +155,7 @@ class DataSource(QObject):
     def _failed(self, message: str) -> None:
         self.status_changed.emit("no data")
         if self.dialog is None:
-            self._open_dialog(message)
+            self._open_dialog()  # the failure is shown once, below
         assert self.dialog is not None
         self.dialog.show_failure(message)
 

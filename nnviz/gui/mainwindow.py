@@ -12,7 +12,6 @@ training controller's :class:`~nnviz.gui.frames.FrameScheduler` paces frames.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -52,6 +51,7 @@ from nnviz.gui.panels.probes import ProbesPanel
 from nnviz.gui.panels.surface import SurfacePanel
 from nnviz.gui.panels.visibility import catch_up_now
 from nnviz.gui.panels.weights import WeightsPanel
+from nnviz.gui.settings import UserSettings, read_settings, write_settings
 from nnviz.gui.state import AppState
 from nnviz.gui.statusbar import TrainingStatus
 from nnviz.gui.surface_controller import SurfaceController
@@ -356,12 +356,19 @@ class MainWindow(QMainWindow):
             "PNG images (*.png)",
         )
         if path:
-            try:
-                self.export_panel(name, path)
-            except OSError as exc:
-                self.dialogs.show_error("Export failed", str(exc))
-            else:
-                self.statusBar().showMessage(f"Saved {path}", 4000)
+            self._export(path, lambda: self.export_panel(name, path))
+
+    def _export(self, path: str, write: Callable[[], None]) -> None:
+        """Write an export; a failure (a full disk, ...) is said in plain words."""
+        try:
+            write()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self.dialogs.show_error(
+                "Export failed", f"{path}: cannot write the file ({reason}); nothing was changed."
+            )
+        else:
+            self.dialogs.status(f"Saved {path}", 4000)
 
     def _exporter(self, name: str) -> Callable[[], None]:
         return lambda: self.export_panel_dialog(name)
@@ -372,12 +379,7 @@ class MainWindow(QMainWindow):
             self, "Export cost history", "nnviz-cost.csv", "CSV files (*.csv)"
         )
         if path:
-            try:
-                self.panels.cost.export_csv(path)
-            except OSError as exc:
-                self.dialogs.show_error("Export failed", str(exc))
-            else:
-                self.statusBar().showMessage(f"Saved {path}", 4000)
+            self._export(path, lambda: self.panels.cost.export_csv(path))
 
     # ------------------------------------------------------------------ help
     def show_help(self) -> None:
@@ -399,27 +401,31 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
             self._restored_layout = self.restoreState(state, LAYOUT_VERSION)
-        self.set_dark(_bool(self.settings.value("appearance/dark", False)))
-        self.cb_action.setChecked(_bool(self.settings.value("appearance/colour_blind", False)))
-        self.training.restore_settings(self.settings)
-        speed = self.settings.value("train/speed_index")
-        if speed is not None:
-            with contextlib.suppress(ValueError):  # an unreadable position: keep full speed
-                self.run_bar.speed.setValue(int(str(speed)))
-        folder = self.settings.value("data/folder")
-        if folder and self.data.folder is None:
-            self.data.folder = Path(str(folder))
+        saved = read_settings(self.settings)
+        self.set_dark(saved.dark)
+        self.cb_action.setChecked(saved.colour_blind)
+        self.training.use_settings(saved.arch, saved.config)
+        self.run_bar.speed.setValue(saved.speed_index)
+        if self.data.folder is None:
+            self.data.folder = saved.data_folder
+        if saved.reset:
+            self.dialogs.status(saved.reset_text(), 20_000)
 
     def save_settings(self) -> None:
         """Write layout, sizes and last settings (QSettings)."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
-        self.settings.setValue("appearance/dark", self.state.dark)
-        self.settings.setValue("appearance/colour_blind", self.state.colour_blind)
-        self.training.save_settings(self.settings)
-        self.settings.setValue("train/speed_index", self.run_bar.speed.value())
-        if self.data.folder is not None:
-            self.settings.setValue("data/folder", str(self.data.folder))
+        write_settings(
+            self.settings,
+            UserSettings(
+                self.training.arch,
+                self.training.config,
+                self.run_bar.speed.value(),
+                self.state.dark,
+                self.state.colour_blind,
+                self.data.folder,
+            ),
+        )
         self.settings.sync()
 
     def shutdown(self) -> None:
@@ -456,8 +462,3 @@ class _RepaintAfterRelayout(QObject):
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
             self.timer.start()
         return False
-
-
-def _bool(value: object) -> bool:
-    """QSettings returns "true"/"false" strings from INI files."""
-    return value in (True, "true", "1", 1)

@@ -16,12 +16,12 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtCore import QObject, Slot
 
 from nnviz.core.errors import NnvizError
 from nnviz.core.health import Trouble
 from nnviz.core.limits import check_sizes
-from nnviz.core.network import ACTIVATIONS, COSTS, Network
+from nnviz.core.network import Network
 from nnviz.core.presets import DEFAULT_SIZES, PRESETS, get_preset
 from nnviz.core.trainer import TrainConfig
 from nnviz.engine.messages import (
@@ -339,46 +339,11 @@ class TrainingController(QObject):
         )
 
     # ------------------------------------------------------------------ settings
-    def restore_settings(self, settings: QSettings) -> None:
-        """The last architecture and live settings (the network shown stays as it is)."""
-        try:
-            hidden = tuple(int(v) for v in str(settings.value("net/hidden", "")).split())
-            arch = Architecture(
-                str(settings.value("net/preset", self.arch.preset)),
-                hidden or self.arch.hidden,
-                str(settings.value("net/activation", self.arch.activation)),
-                str(settings.value("net/cost", self.arch.cost)),
-                int(str(settings.value("net/seed", self.arch.seed))),
-            )
-            get_preset(arch.preset)
-            if arch.activation not in ACTIVATIONS or arch.cost not in COSTS:
-                return
-            check_sizes((DEFAULT_SIZES[0], *arch.hidden, DEFAULT_SIZES[-1]))
-            config = dataclasses.replace(
-                self.config,
-                learning_rate=float(str(settings.value("train/lr", self.config.learning_rate))),
-                batch_size=int(str(settings.value("train/batch", self.config.batch_size))),
-                momentum=float(str(settings.value("train/momentum", self.config.momentum))),
-                epochs=int(str(settings.value("train/epochs", self.config.epochs))),
-                seed=arch.seed,
-            )
-        except (ValueError, TypeError, NnvizError):
-            return  # unreadable settings: keep the defaults
-        self.arch, self.config = arch, config
-        self.engine.post(Configure(config))
+    def use_settings(self, arch: Architecture, config: TrainConfig) -> None:
+        """Put checked settings in force (those saved from the last run)."""
+        self.arch, self.config = arch, dataclasses.replace(config, seed=arch.seed)
+        self.engine.post(Configure(self.config))
         self.show_controls()
-
-    def save_settings(self, settings: QSettings) -> None:
-        """Write the architecture and live settings."""
-        settings.setValue("net/preset", self.arch.preset)
-        settings.setValue("net/hidden", " ".join(map(str, self.arch.hidden)))
-        settings.setValue("net/activation", self.arch.activation)
-        settings.setValue("net/cost", self.arch.cost)
-        settings.setValue("net/seed", self.arch.seed)
-        settings.setValue("train/lr", self.config.learning_rate)
-        settings.setValue("train/batch", self.config.batch_size)
-        settings.setValue("train/momentum", self.config.momentum)
-        settings.setValue("train/epochs", self.config.epochs)
 
 
 def _value(value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -284,3 +285,31 @@ def test_spec_validation() -> None:
         dataclasses.replace(MNIST, files={r: MNIST.files[r] for r in ROLES[:3]})
     with pytest.raises(ConfigError, match="must end with '/'"):
         dataclasses.replace(MNIST, mirrors=("https://example.org/mnist",))
+
+
+def test_an_unreadable_folder_is_a_clear_error(
+    unreadable_folder: Path, without_root_powers
+) -> None:
+    """``nnviz data verify`` and the lookup say the folder cannot be read (no traceback)."""
+    nnviz = Path(sys.executable).parent / "nnviz"
+    done = subprocess.run(
+        without_root_powers([str(nnviz), "data", "verify", "--dir", str(unreadable_folder)]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(f"nnviz: error: {unreadable_folder}: cannot read the folder")
+    assert "Permission denied" in done.stderr and "Traceback" not in done.stderr
+    code = (
+        "import sys; from nnviz.core.datasets import MNIST, find_data_dir, DataError\n"
+        "try:\n    find_data_dir(MNIST, sys.argv[1])\n"
+        "except DataError as exc:\n    print('DataError:', exc)\n"
+    )
+    done = subprocess.run(
+        without_root_powers([sys.executable, "-c", code, str(unreadable_folder)]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.startswith(f"DataError: {unreadable_folder}: cannot read the folder")

@@ -10,9 +10,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractSpinBox
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QFileDialog,
+    QLineEdit,
+    QMessageBox,
+)
 from pytestqt.qtbot import QtBot
 
 from nnviz.core.modelio import load_model
@@ -113,6 +119,46 @@ class User:
         self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         self.qtbot.waitUntil(lambda: not box.isVisible())
         return text
+
+    def menu(self, *path: str) -> None:
+        """Choose a menu item by the texts the user reads: ``menu("File", "Save model")``."""
+        actions = self.window.menuBar().actions()
+        for text in path:
+            action = next(a for a in actions if a.text().replace("&", "").rstrip("…") == text)
+            menu = action.menu()
+            if menu is None:
+                action.trigger()
+                return
+            actions = menu.actions()
+        raise AssertionError(f"{' ▸ '.join(path)} is a menu, not an item")
+
+    def answer_file_dialog(self, path: Path) -> None:
+        """Answer the next file dialog with ``path``, as a person types it and presses Enter
+        (and agrees to replace a file that is there)."""
+
+        def answer() -> None:
+            dialog = QApplication.activeModalWidget()
+            if not isinstance(dialog, QFileDialog):
+                QTimer.singleShot(50, answer)
+                return
+            dialog.setDirectory(str(path.parent))
+            name = dialog.findChild(QLineEdit, "fileNameEdit")
+            assert name is not None
+            name.setText(path.name)
+            if path.exists():
+                QTimer.singleShot(50, replace)
+            dialog.accept()
+
+        def replace() -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):  # "... already exists. Replace it?"
+                QTimer.singleShot(50, replace)
+                return
+            yes = box.button(QMessageBox.StandardButton.Yes)
+            assert yes is not None, box.text()
+            yes.click()
+
+        QTimer.singleShot(50, answer)
 
     def wait_for_step(self, step: int, timeout: int = 30_000) -> None:
         """Until the window shows ``step`` or later, and the frame is fully drawn."""

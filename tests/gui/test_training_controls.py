@@ -9,14 +9,12 @@ engine, in both engine modes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
 from conftest import User
 from nnviz.core.presets import CLASSIC, MODERN
@@ -127,31 +125,6 @@ def test_a_saturated_run_is_reported_with_a_hint(open_window) -> None:
     assert window.status.state.text() == "stopped learning"
 
 
-def answer_file_dialog(path: Path) -> None:
-    """Answer the next file dialog with ``path`` (as a person would type it and press Enter)."""
-
-    def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QFileDialog):
-            QTimer.singleShot(50, answer)
-            return
-        dialog.setDirectory(str(path.parent))
-        name = dialog.findChild(QLineEdit, "fileNameEdit")
-        assert name is not None
-        name.setText(path.name)
-        dialog.accept()
-
-    QTimer.singleShot(50, answer)
-
-
-def menu_action(user: User, menu: str, text: str) -> Callable[[], None]:
-    """The trigger of a menu's action, found by the texts the user reads."""
-    bar = user.window.menuBar()
-    top = next(a.menu() for a in bar.actions() if a.text().replace("&", "") == menu)
-    action = next(a for a in top.actions() if a.text().replace("&", "").rstrip("…") == text)
-    return action.trigger
-
-
 def test_opening_a_model_puts_its_own_settings_in_force(open_window, tmp_path) -> None:
     user = open_window()
     window = user.window
@@ -167,18 +140,18 @@ def test_opening_a_model_puts_its_own_settings_in_force(open_window, tmp_path) -
     user.press(window.actions_.step)
     user.wait_for_step(1)
     saved = tmp_path / "classic.npz"
-    answer_file_dialog(saved)
-    menu_action(user, "File", "Save model")()
+    user.answer_file_dialog(saved)
+    user.menu("File", "Save model")
     user.qtbot.waitUntil(saved.exists)
-    menu_action(user, "File", "Open bundled model")()  # the modern preset's model
+    user.menu("File", "Open bundled model")  # the modern preset's model
     bar, run = window.network_bar, window.run_bar
     assert bar.preset.currentText() == "modern" and bar.hidden.text() == "16 16"
     assert run.lr.value() == pytest.approx(MODERN.config.learning_rate)
     assert run.batch.value() == MODERN.config.batch_size
     assert run.momentum.value() == pytest.approx(MODERN.config.momentum)
     assert window.training.config == MODERN.config  # what is shown is what is in force
-    answer_file_dialog(saved)
-    menu_action(user, "File", "Open model")()
+    user.answer_file_dialog(saved)
+    user.menu("File", "Open model")
     user.qtbot.waitUntil(lambda: window.state.net.sizes == (784, 20, 12, 10))
     assert bar.preset.currentText() == "classic" and bar.hidden.text() == "20 12"
     assert bar.activation.currentText() == "sigmoid" and bar.cost.currentData() == "quadratic"
