@@ -5,11 +5,19 @@ checksum is computed, checked for size and checksum, and only then renamed
 into place (:func:`~nnviz.core.fileio.atomic_write`). A mirror that fails is
 remembered with its reason; when none delivers, a
 :class:`~nnviz.core.errors.DownloadError` lists them all, and suggests being
-offline when none could be reached.
+offline when none could be reached. A mirror that could not be reached, timed
+out or was too slow is not tried again for the other files of the same call.
+
+A hostile or broken mirror cannot fill the disk or hold the download forever:
+a ``Content-Length`` other than the file's known size is refused before any
+byte is read, a body is cut off as soon as it passes the file's size (or
+:data:`MAX_UNKNOWN_SIZE` when the size is not known), and a transfer must keep
+an average rate (see :func:`download`'s ``min_rate`` and ``grace``).
 
 Connections are made with :mod:`http.client` on sockets made here, so that a
-cancel can shut the socket down from another thread: a slow or silent mirror
-cannot hold a cancelled download for the length of its timeout.
+watcher thread can shut the socket down, on a cancel or when the transfer is
+too slow: a slow or silent mirror cannot hold a cancelled download for the
+length of its timeout, nor a trickling one the download for ever.
 
 :func:`download` is also importable from :mod:`nnviz.core.datasets`.
 """
@@ -23,6 +31,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -31,6 +40,7 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from nnviz import __version__
+from nnviz.core.dataset_files import _Hasher
 from nnviz.core.datasets import (
     DATA_DIR_ENV,
     ROLES,
@@ -53,8 +63,14 @@ _CHUNK_SIZE = 64 * 1024
 _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PORTS = {"http": 80, "https": 443}
-_POLL_SECONDS = 0.05  # how often a download looks at its stop flag
+_POLL_SECONDS = 0.05  # how often a download looks at its stop flag and its deadline
 MIRRORS_ENV = "NNVIZ_MIRRORS"
+#: The most bytes accepted for a file whose size the spec does not give.
+MAX_UNKNOWN_SIZE = 100_000_000
+#: Default of :func:`download`'s ``min_rate``: the average bytes per second a transfer must keep.
+MIN_RATE = 20_000.0
+#: Default of :func:`download`'s ``grace``: seconds allowed on top of ``received / min_rate``.
+GRACE_SECONDS = 30.0
 
 
 def _mirrors(spec: DatasetSpec) -> tuple[str, ...]:
@@ -74,14 +90,24 @@ class _Transfer:
     progress: ProgressCallback | None
     timeout: float
     stop: StopFlag | None
+    min_rate: float
+    grace: float
 
 
 class _MirrorFailure(Exception):
-    """One mirror did not deliver a good file; ``unreachable`` if it never answered."""
+    """One mirror did not deliver a good file.
 
-    def __init__(self, url: str, reason: str, unreachable: bool = False) -> None:
+    ``unreachable`` if it never answered (which suggests being offline);
+    ``lasting`` if it is not worth trying for the other files (unreachable,
+    timed out, too slow): by default, when it is unreachable.
+    """
+
+    def __init__(
+        self, url: str, reason: str, unreachable: bool = False, lasting: bool | None = None
+    ) -> None:
         super().__init__(f"{url}: {reason}")
         self.url, self.reason, self.unreachable = url, reason, unreachable
+        self.lasting = unreachable if lasting is None else lasting
 
 
 def download(
@@ -92,6 +118,9 @@ def download(
     timeout: float = 30.0,
     stop: StopFlag | None = None,
     roles: Iterable[str] | None = None,
+    *,
+    min_rate: float = MIN_RATE,
+    grace: float = GRACE_SECONDS,
 ) -> Path:
     """Download the missing or damaged files of ``spec`` into ``folder``.
 
@@ -107,6 +136,12 @@ def download(
     are followed, and the ``http_proxy``/``https_proxy``/``no_proxy``
     environment variables are honoured as by :mod:`urllib.request`.
 
+    A mirror fails at once when it announces (``Content-Length``) another size
+    than the file's, or sends more bytes than that (more than
+    :data:`MAX_UNKNOWN_SIZE` when the spec gives no size). A mirror that could
+    not be reached, timed out or was too slow (see ``min_rate``) is not tried
+    again for the files that follow in the same call.
+
     Parameters
     ----------
     folder
@@ -119,6 +154,15 @@ def download(
         Seconds to wait for a connection or for data before giving up on a mirror.
     roles
         A subset of :data:`~nnviz.core.datasets.ROLES` to download; default all four.
+    min_rate, grace
+        A mirror is too slow, and the next one is tried, when ``t`` seconds
+        after it was first contacted for a file it has sent fewer than
+        ``(t - grace) * min_rate`` bytes of it: the deadline, ``grace +
+        received / min_rate`` seconds, moves on with every byte received, up to
+        ``grace + size / min_rate`` for the whole file. By default 30 s +
+        received / (20 KB/s): at most 8 min 46 s for MNIST's largest file
+        (9.9 MB), while a mirror that trickles a few bytes a second (which the
+        socket's timeout never catches) is left after about 30 s.
 
     Returns
     -------
@@ -129,21 +173,25 @@ def download(
     ------
     DownloadError
         No mirror delivered a good copy of a file; the message names the file
-        and every mirror tried with its reason.
+        and every mirror with its reason (for one not tried again, the reason
+        it failed for an earlier file).
     Cancelled
         ``stop`` was set; no partial or temporary file is left behind.
     DataError
         The folder cannot be written.
     """
+    if not (min_rate > 0 and grace >= 0):
+        raise ConfigError(f"min_rate must be > 0 and grace >= 0, not {min_rate} and {grace}")
     target = Path(folder) if folder is not None else default_data_dir(spec)
     bases = _mirrors(spec) if mirrors is None else tuple(mirrors)
-    transfer = _Transfer(progress, timeout, stop)
+    transfer = _Transfer(progress, timeout, stop, min_rate, grace)
+    given_up: dict[str, tuple[str, _MirrorFailure]] = {}  # base URL: (file name, failure)
     for role in ROLES if roles is None else tuple(roles):
         if role not in spec.files:
             raise ConfigError(f"unknown file role {role!r}; expected one of {ROLES}")
         file = spec.files[role]
         if _needs_download(target, file):
-            _download_file(spec, file, target / file.name, bases, transfer)
+            _download_file(spec, file, target / file.name, bases, transfer, given_up)
     return target
 
 
@@ -153,10 +201,21 @@ def _needs_download(folder: Path, file: DatasetFile) -> bool:
 
 
 def _download_file(
-    spec: DatasetSpec, file: DatasetFile, dest: Path, bases: tuple[str, ...], transfer: _Transfer
+    spec: DatasetSpec,
+    file: DatasetFile,
+    dest: Path,
+    bases: tuple[str, ...],
+    transfer: _Transfer,
+    given_up: dict[str, tuple[str, _MirrorFailure]],
 ) -> None:
+    """Try each mirror for ``file``, but those in ``given_up``, and add to it those to skip."""
     failures: list[_MirrorFailure] = []
     for base in bases:
+        if base in given_up:
+            name, earlier = given_up[base]
+            reason = f"not tried again after failing for {name}: {earlier.reason}"
+            failures.append(_MirrorFailure(base + file.name, reason, earlier.unreachable))
+            continue
         try:
             _fetch(base + file.name, dest, file, transfer)
             return
@@ -164,6 +223,8 @@ def _download_file(
             # A cancel breaks the connection: that is no fault of the mirror.
             _check_stop(transfer.stop, file.name)
             failures.append(failure)
+            if failure.lasting:
+                given_up[base] = (file.name, failure)
     lines = [f"{dest}: could not download {file.name} from any mirror:"]
     lines += [f"  {failure}" for failure in failures] or ["  (no mirrors to try)"]
     if failures and all(failure.unreachable for failure in failures):
@@ -187,22 +248,21 @@ def _fetch(url: str, dest: Path, file: DatasetFile, transfer: _Transfer) -> None
 
 def _stream(url: str, out: BinaryIO, file: DatasetFile, transfer: _Transfer) -> None:
     hasher = _new_hasher(file)
-    done = 0
-    with (
-        _Canceller(transfer.stop) as canceller,
-        _get(url, transfer.timeout, canceller) as response,
-    ):
-        total = response.length if response.length is not None else file.size
-        _report(transfer, file.name, 0, total)
-        while chunk := _read_chunk(response, url):
+    with _Watcher(transfer.stop, transfer.min_rate, transfer.grace) as watcher:
+        try:
+            total = _receive(url, out, file, transfer, watcher, hasher)
+        except _MirrorFailure as failure:
+            # A shut socket breaks the connection: say why it was shut.
             _check_stop(transfer.stop, file.name)
-            out.write(chunk)
-            if hasher is not None:
-                hasher.update(chunk)
-            done += len(chunk)
-            _report(transfer, file.name, done, total)
-    # A cancel shuts the socket down, which a read sees as the end of the body.
+            if watcher.expired:
+                raise watcher.too_slow(url) from failure
+            raise
+    # A cancel or a passed deadline shuts the socket down, which a read may see as
+    # the end of the body.
     _check_stop(transfer.stop, file.name)
+    done = watcher.received
+    if watcher.expired and (total is None or done < total):
+        raise watcher.too_slow(url)
     if total is not None and done < total:
         raise _MirrorFailure(url, f"the download stopped after {done} of {total} bytes")
     if file.size is not None and done != file.size:
@@ -211,44 +271,91 @@ def _stream(url: str, out: BinaryIO, file: DatasetFile, transfer: _Transfer) -> 
         raise _MirrorFailure(url, problem)
 
 
-class _Canceller:
-    """Shut the current connection down as soon as ``stop`` is set.
+def _receive(
+    url: str,
+    out: BinaryIO,
+    file: DatasetFile,
+    transfer: _Transfer,
+    watcher: _Watcher,
+    hasher: _Hasher | None,
+) -> int | None:
+    """GET ``url`` and write its body to ``out``; returns the size expected (if known).
 
-    A daemon thread polls ``stop`` every 50 ms; once it is set, the socket
-    being watched is shut down, so that a connect, TLS handshake or read
-    blocked in the downloading thread returns at once, however slow the mirror.
+    Refuses an announced size other than the file's before reading the body,
+    and stops as soon as more bytes arrive than the file may have.
+    """
+    with _get(url, transfer.timeout, watcher) as response:
+        announced = response.length  # None without a (valid) Content-Length
+        if file.size is not None:
+            limit = file.size
+            if announced is not None and announced != file.size:
+                raise _MirrorFailure(
+                    url, f"the mirror announces {announced:,} bytes; the file has {file.size:,}"
+                )
+            too_much = f"the mirror sent more than the {file.size:,} bytes of the file"
+        else:
+            limit = MAX_UNKNOWN_SIZE
+            if announced is not None and announced > limit:
+                raise _MirrorFailure(
+                    url,
+                    f"the mirror announces {announced:,} bytes, more than the {limit:,}"
+                    " accepted for a file of unknown size",
+                )
+            too_much = f"the mirror sent more than {limit:,} bytes, the most accepted for a file"
+            too_much += " of unknown size"
+        total = announced if announced is not None else file.size
+        _report(transfer, file.name, 0, total)
+        # One byte more than the limit is asked for, to tell "exactly the limit" from "more".
+        while chunk := _read_chunk(response, url, min(_CHUNK_SIZE, limit - watcher.received + 1)):
+            _check_stop(transfer.stop, file.name)
+            if watcher.received + len(chunk) > limit:
+                raise _MirrorFailure(url, too_much)
+            out.write(chunk)
+            if hasher is not None:
+                hasher.update(chunk)
+            watcher.received += len(chunk)
+            _report(transfer, file.name, watcher.received, total)
+    return total
+
+
+class _Watcher:
+    """Shut the current connection down when ``stop`` is set or the transfer is too slow.
+
+    A daemon thread looks every 50 ms at ``stop`` and at the deadline, ``grace +
+    received / min_rate`` seconds after the watcher was started (``received``:
+    the bytes counted so far by the downloading thread). Once ``stop`` is set,
+    or the deadline passed (``expired``), the socket being watched is shut
+    down, so that a connect, TLS handshake or read blocked in the downloading
+    thread returns at once, however slow the mirror.
     It watches a duplicate of the socket's descriptor: shutdown acts on the
     socket they share, and the duplicate stays valid when wrapping the socket
     in TLS detaches the original socket object.
-    With no ``stop`` it does nothing.
     """
 
-    def __init__(self, stop: StopFlag | None) -> None:
+    def __init__(self, stop: StopFlag | None, min_rate: float, grace: float) -> None:
         self._stop = stop
+        self.min_rate, self.grace = min_rate, grace
+        self.received = 0  # bytes of the body so far: written by the downloading thread only
+        self.expired = False
+        self._start = time.monotonic()
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._fired = False
         self._done = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(target=self._run, name="nnviz-download-watch", daemon=True)
 
     def __enter__(self) -> Self:
-        if self._stop is not None:
-            self._thread = threading.Thread(
-                target=self._run, args=(self._stop,), name="nnviz-download-cancel", daemon=True
-            )
-            self._thread.start()
+        self._start = time.monotonic()
+        self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._done.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
         self.watch(None)
 
     def watch(self, sock: socket.socket | None) -> None:
         """Watch ``sock`` (``None``: nothing) instead of the socket watched so far."""
-        if self._stop is None:
-            return
         copy = sock.dup() if sock is not None else None
         with self._lock:
             previous, self._sock = self._sock, copy
@@ -257,10 +364,22 @@ class _Canceller:
         if previous is not None:
             previous.close()
 
-    def _run(self, stop: StopFlag) -> None:
+    def too_slow(self, url: str) -> _MirrorFailure:
+        """The failure of a mirror whose deadline passed."""
+        seconds = time.monotonic() - self._start
+        reason = (
+            f"too slow: {self.received:,} bytes in {seconds:.1f} s"
+            f" (at least {self.min_rate / 1000:g} KB/s needed)"
+        )
+        return _MirrorFailure(url, reason, lasting=True)
+
+    def _run(self) -> None:
         while not self._done.wait(_POLL_SECONDS):
-            if stop.is_set():
+            stopped = self._stop is not None and self._stop.is_set()
+            late = time.monotonic() - self._start > self.grace + self.received / self.min_rate
+            if stopped or late:
                 with self._lock:
+                    self.expired = not stopped
                     self._fired = True
                     self._shut()
                 return
@@ -272,7 +391,7 @@ class _Canceller:
 
 
 @contextlib.contextmanager
-def _get(url: str, timeout: float, canceller: _Canceller) -> Iterator[http.client.HTTPResponse]:
+def _get(url: str, timeout: float, watcher: _Watcher) -> Iterator[http.client.HTTPResponse]:
     """GET ``url``, following up to five redirects, and yield the successful response.
 
     Parameters
@@ -281,7 +400,7 @@ def _get(url: str, timeout: float, canceller: _Canceller) -> Iterator[http.clien
         The mirror's URL of the file, named in every :class:`_MirrorFailure`.
     timeout
         Seconds to wait for a connection or for data.
-    canceller
+    watcher
         Watches each connection made.
 
     Raises
@@ -295,7 +414,7 @@ def _get(url: str, timeout: float, canceller: _Canceller) -> Iterator[http.clien
         if scheme not in ("http", "https"):
             where = "" if target == url else f"redirected to {target}: "
             raise _MirrorFailure(url, where + "not an http or https URL")
-        connection = _connect(url, target, timeout, canceller)
+        connection = _connect(url, target, timeout, watcher)
         with contextlib.closing(connection), _response(connection, url) as response:
             location = response.getheader("Location")
             if response.status in _REDIRECTS and location:
@@ -309,12 +428,12 @@ def _get(url: str, timeout: float, canceller: _Canceller) -> Iterator[http.clien
 
 
 def _connect(
-    url: str, target: str, timeout: float, canceller: _Canceller
+    url: str, target: str, timeout: float, watcher: _Watcher
 ) -> http.client.HTTPConnection:
     """Connect for ``target``, through the environment's proxy if any, and send the GET.
 
     The socket is made here rather than by :mod:`http.client`, so that the
-    canceller watches it from before the connect (a connection given its
+    watcher watches it from before the connect (a connection given its
     ``sock`` does not connect by itself). As with :mod:`urllib`, an http URL
     goes to its proxy as an absolute URL, an https URL through a CONNECT
     tunnel, and certificates are checked against the system's trusted ones.
@@ -332,10 +451,10 @@ def _connect(
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
         proxy = _proxy(parts.scheme, hostport)
         if proxy is None:
-            connection.sock = _open_socket(host, port, timeout, canceller)
+            connection.sock = _open_socket(host, port, timeout, watcher)
         else:
             proxy_host, proxy_port = proxy.hostname or "", proxy.port or _PORTS[proxy.scheme]
-            connection.sock = _open_socket(proxy_host, proxy_port, timeout, canceller)
+            connection.sock = _open_socket(proxy_host, proxy_port, timeout, watcher)
             if tls_host is not None:  # https: TLS with the mirror, through a tunnel
                 _tunnel(
                     connection.sock, f"[{host}]:{port}" if ":" in host else f"{host}:{port}", proxy
@@ -356,12 +475,12 @@ def _connect(
     return connection
 
 
-def _open_socket(host: str, port: int, timeout: float, canceller: _Canceller) -> socket.socket:
+def _open_socket(host: str, port: int, timeout: float, watcher: _Watcher) -> socket.socket:
     """:func:`socket.create_connection`, with each socket watched before it connects."""
     errors: list[OSError] = []
     for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         sock = socket.socket(family, kind, proto)
-        canceller.watch(sock)
+        watcher.watch(sock)
         try:
             sock.settimeout(timeout)
             sock.connect(address)
@@ -420,12 +539,13 @@ def _response(
         yield response
 
 
-def _read_chunk(response: http.client.HTTPResponse, url: str) -> bytes:
+def _read_chunk(response: http.client.HTTPResponse, url: str, size: int) -> bytes:
     # read1 returns what has arrived, so a trickling mirror still shows progress.
     try:
-        return response.read1(_CHUNK_SIZE)
+        return response.read1(size)
     except (http.client.HTTPException, OSError) as exc:
-        raise _MirrorFailure(url, f"the connection broke off ({_describe(exc)})") from exc
+        reason = f"the connection broke off ({_describe(exc)})"
+        raise _MirrorFailure(url, reason, lasting=isinstance(exc, TimeoutError)) from exc
 
 
 def _describe(reason: object) -> str:

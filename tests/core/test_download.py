@@ -7,11 +7,13 @@ import dataclasses
 import functools
 import hashlib
 import http.server
+import re
 import socket
 import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -19,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+import nnviz.core.download
 from nnviz.core.datasets import (
     FASHION_MNIST,
     MNIST,
@@ -44,13 +47,21 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     ``/redirect/x`` redirects to ``/good/x``, ``/ftp/x`` to an ftp URL, ``/loop/x`` to
     itself. As a proxy, it serves ``http://any.host/path`` as ``/path`` and answers
-    CONNECT with 407 after noting the request in ``tunnels``.
+    CONNECT with 407 after noting the request in ``tunnels``. Hostile mirrors:
+    ``/huge/x`` announces 20 GB and sends ``good/x``; ``/endless/x`` sends ``good/x``
+    then zeros with no ``Content-Length``, until the client hangs up (then the path
+    is added to ``cut_off``) or 64 MB were sent; ``/stall/x`` reads the request and says
+    nothing until the client hangs up. ``requests`` counts the requests per first
+    folder of the path.
     """
 
     tunnels: ClassVar[list[tuple[str, str | None]]] = []
+    requests: ClassVar[Counter[str]] = Counter()
+    cut_off: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         name = self.path.split("/")[-1]
+        self.requests[self.path.split("/")[1]] += 1
         if self.path.startswith("http://"):
             self.path = urllib.parse.urlsplit(self.path).path
             super().do_GET()
@@ -58,6 +69,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.send_truncated(Path(self.directory) / "good" / name)
         elif self.path.startswith("/hang/"):
             time.sleep(3.0)
+        elif self.path.startswith("/stall/"):
+            self.wait_for_hang_up()
+        elif self.path.startswith(("/huge/", "/endless/")):
+            self.send_hostile(name, endless=self.path.startswith("/endless/"))
         elif self.path.startswith(("/redirect/", "/ftp/", "/loop/")):
             self.send_response(302)
             locations = {"redirect": f"/good/{name}", "ftp": f"ftp://127.0.0.1/{name}"}
@@ -72,6 +87,30 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_response(407)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    def send_hostile(self, name: str, endless: bool) -> None:
+        self.send_response(200)
+        if not endless:
+            self.send_header("Content-Length", str(20_000_000_000))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.wfile.write((Path(self.directory) / "good" / name).read_bytes())
+            for _ in range(1024 if endless else 0):
+                self.wfile.write(bytes(64 * 1024))
+        except OSError:  # the client hung up
+            self.cut_off.append(self.path)
+
+    def wait_for_hang_up(self) -> None:
+        self.connection.settimeout(0.1)
+        for _ in range(200):  # 20 s at most
+            try:
+                if not self.connection.recv(1):
+                    return
+            except TimeoutError:
+                continue
+            except OSError:
+                return
 
     def send_truncated(self, source: Path) -> None:
         data = source.read_bytes()
@@ -218,6 +257,93 @@ def test_timeout(server: str, tmp_path: Path) -> None:
     # The server answers after 3 s; a 0.2 s timeout gives up before that.
     with pytest.raises(DownloadError, match=r"hang/t10k-labels-idx1-ubyte\.gz: timed out"):
         download(MNIST, tmp_path, mirrors=[server + "hang/"], timeout=0.2, roles=["test_labels"])
+
+
+# ------------------------------------------------------------------ hostile mirrors
+
+
+def test_a_size_other_than_the_files_is_refused_at_once(server: str, tmp_path: Path) -> None:
+    calls: Progress = []
+    with pytest.raises(DownloadError) as caught:
+        download(MNIST, tmp_path, recorder(calls), [server + "huge/"], roles=["train_images"])
+    assert (
+        f"{server}huge/{NAMES[0]}: the mirror announces 20,000,000,000 bytes;"
+        " the file has 9,912,422\n" in str(caught.value) + "\n"
+    )
+    assert calls == []  # not a byte of the body was taken
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endless_body_is_cut_at_the_files_size(server: str, tmp_path: Path) -> None:
+    mirror = f"{server}endless/{tmp_path.name}/"  # a path of this test's own
+    calls: Progress = []
+    with pytest.raises(DownloadError) as caught:
+        download(MNIST, tmp_path, recorder(calls), [mirror], roles=["test_labels"])
+    reason = "the mirror sent more than the 4,542 bytes of the file"
+    assert f"{mirror}{NAMES[3]}: {reason}" in str(caught.value)
+    assert max(done for _, done, _ in calls) <= SIZES[NAMES[3]] == 4542  # none counted beyond
+    assert list(tmp_path.iterdir()) == []
+    path = urllib.parse.urlsplit(mirror + NAMES[3]).path
+    assert wait_until(lambda: path in Handler.cut_off), "the server is still sending"
+
+
+@pytest.mark.parametrize(
+    ("folder", "reason"),
+    [
+        ("huge/", "the mirror announces 20,000,000,000 bytes, more than the 1,000,000 accepted"),
+        ("endless/", "the mirror sent more than 1,000,000 bytes, the most accepted"),
+    ],
+)
+def test_a_file_of_unknown_size_is_capped(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str, reason: str
+) -> None:
+    # The cap is 100 MB; 1 MB keeps the test short.
+    monkeypatch.setattr(nnviz.core.download, "MAX_UNKNOWN_SIZE", 1_000_000)
+    labels = dataclasses.replace(MNIST.files["test_labels"], size=None)
+    spec = dataclasses.replace(MNIST, files={**MNIST.files, "test_labels": labels})
+    calls: Progress = []
+    with pytest.raises(DownloadError) as caught:
+        download(spec, tmp_path, recorder(calls), [server + folder], roles=["test_labels"])
+    assert f"{server}{folder}{NAMES[3]}: {reason} for a file of unknown size" in str(caught.value)
+    assert max((done for _, done, _ in calls), default=0) <= 1_000_000
+    assert list(tmp_path.iterdir()) == []
+    # The same file, served as it should be, is taken.
+    download(spec, tmp_path, mirrors=[server + "good/"], roles=["test_labels"])
+    assert verify_dir(MNIST, tmp_path)[3].ok
+
+
+def test_a_stalled_mirror_is_tried_for_the_first_file_only(server: str, tmp_path: Path) -> None:
+    Handler.requests.clear()
+    download(MNIST, tmp_path, mirrors=[server + "stall/", server + "good/"], timeout=0.5)
+    assert all(report.ok for report in verify_dir(MNIST, tmp_path))
+    assert Handler.requests == {"stall": 1, "good": 4}
+
+
+def test_a_mirror_given_up_is_named_in_the_error(
+    www: Server, tmp_path: Path, closed_port_url: str
+) -> None:
+    # The stalled mirror times out for the train labels and is not asked for the test
+    # labels, which the other mirror does not have.
+    folder = www.root / f"train-labels-only-{tmp_path.name}"
+    folder.mkdir()
+    (folder / NAMES[1]).symlink_to(www.root / "good" / NAMES[1])
+    stall, other = www.url + "stall/", f"{www.url}{folder.name}/"
+    Handler.requests.clear()
+    with pytest.raises(DownloadError) as caught:
+        download(
+            MNIST, tmp_path, mirrors=[closed_port_url, stall, other], timeout=0.5, roles=LABELS
+        )
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / NAMES[3]}: could not download {NAMES[3]}")
+    assert (
+        f"{closed_port_url}{NAMES[3]}: not tried again after failing for {NAMES[1]}:"
+        " Connection refused" in message
+    )
+    assert f"{stall}{NAMES[3]}: not tried again after failing for {NAMES[1]}: timed out" in message
+    assert f"{other}{NAMES[3]}: HTTP 404" in message
+    assert "offline" not in message  # a mirror answered
+    assert Handler.requests == {"stall": 1, folder.name: 2}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [NAMES[1]]
 
 
 def test_cancel_leaves_nothing_behind(server: str, tmp_path: Path) -> None:
@@ -374,7 +500,7 @@ def test_https_goes_through_a_proxy_tunnel(
 # ------------------------------------------------------------------ cancel on a slow mirror
 
 SIZES = {file.name: file.size for file in MNIST.files.values()}
-CANCELLER = "nnviz-download-cancel"  # the name of the thread that watches the stop flag
+CANCELLER = "nnviz-download-watch"  # the thread that watches the stop flag and the deadline
 
 
 class SlowServer(QuietServer):
@@ -384,6 +510,7 @@ class SlowServer(QuietServer):
         super().__init__(("127.0.0.1", 0), SlowHandler)
         self.mnist_dir = mnist_dir
         self.complete: set[str] = set()  # names served whole, whatever the path
+        self.requests: Counter[str] = Counter()  # "mode/name" of each request
         self.requested = threading.Event()  # a request arrived
         self.hung_up = threading.Event()  # a client closed its connection
         self.finished = threading.Event()  # the test is over: handlers return
@@ -398,6 +525,7 @@ class SlowHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         mode, name = self.path.strip("/").split("/")
+        self.server.requests[f"{mode}/{name}"] += 1
         if name in self.server.complete:
             data = (self.server.mnist_dir / name).read_bytes()
             self.send_response(200)
@@ -464,21 +592,33 @@ class Run:
 
     def start(
         self,
-        mirror: str,
+        mirror: str | list[str],
         folder: Path,
         progress: Callable[..., None] | None = None,
         roles: tuple[str, ...] = ("test_labels",),
+        grace: float = 30.0,
     ) -> Run:
+        mirrors = [mirror] if isinstance(mirror, str) else mirror
+
         def target() -> None:
             try:
                 # A timeout far beyond the test's waits: only a cancel ends it in time.
-                download(MNIST, folder, progress, [mirror], 600.0, self.stop, roles)
+                download(MNIST, folder, progress, mirrors, 600.0, self.stop, roles, grace=grace)
             except BaseException as exc:
                 self.error = exc
 
         self.thread = threading.Thread(target=target, daemon=True)
         self.thread.start()
         return self
+
+    def wait(self) -> BaseException | None:
+        """Wait for the download to end by itself (it must, within 20 s)."""
+        assert self.thread is not None
+        self.thread.join(20.0)
+        if self.thread.is_alive():
+            self.cancel()
+            pytest.fail("the download did not end by itself")
+        return self.error
 
     def cancel(self) -> BaseException | None:
         """Set the stop flag and wait for the download to end (it must, within 20 s)."""
@@ -509,6 +649,29 @@ def test_cancel_a_trickling_mirror(slow: SlowServer, tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [NAMES[1]]  # no partial or temporary file
     assert verify_dir(MNIST, tmp_path)[1].ok  # the complete file is kept
     assert 0 < max(d for n, d, _ in calls if n == NAMES[3]) < SIZES[NAMES[3]]
+
+
+def test_a_trickling_mirror_is_too_slow(slow: SlowServer, www: Server, tmp_path: Path) -> None:
+    # Bytes come every 0.25 s, so no read times out: the deadline, 0.5 s + received /
+    # (20 KB/s), is passed after about half a second.
+    error = Run().start(slow.url + "trickle/", tmp_path, grace=0.5).wait()
+    assert isinstance(error, DownloadError)
+    assert re.search(
+        rf"{slow.url}trickle/{NAMES[3]}: too slow: 1\d bytes in \d+\.\d s"
+        r" \(at least 20 KB/s needed\)",
+        str(error),
+    ), str(error)
+    assert "offline" not in str(error)  # the mirror answered
+    assert list(tmp_path.iterdir()) == []
+    assert slow.hung_up.wait(20.0), "the server still has its connection"
+    # With a good mirror next, the download succeeds; the trickling mirror is given
+    # up after the first file.
+    slow.requests.clear()
+    mirrors = [slow.url + "trickle/", www.url + "good/"]
+    assert Run().start(mirrors, tmp_path, roles=LABELS, grace=0.5).wait() is None
+    reports = verify_dir(MNIST, tmp_path)
+    assert reports[1].ok and reports[3].ok
+    assert slow.requests == {f"trickle/{NAMES[1]}": 1}
 
 
 @pytest.mark.parametrize("mode", ["silent", "mute"])
