@@ -47,6 +47,7 @@ __all__ = [
     "evaluation_subset",
     "explained_fraction",
     "fit_range",
+    "most_images",
     "path_costs",
     "pca_plane",
     "project",
@@ -111,6 +112,9 @@ type Progress = Callable[[int, int], object]
 """``progress(rows_done, rows)``, called after each row of a grid."""
 
 _IMAGE_CHUNK = 1000  # images per pass of the grid kernel (keeps its buffers in cache)
+#: Most bytes of first-layer products a grid keeps (three float32 values per image
+#: and first-layer neuron): 60,000 images of a 1,024-neuron layer would take 737 MB.
+KERNEL_BYTES = 256 * 2**20
 _WORK_BYTES = 8 * 2**20  # largest activation buffer of one pass
 
 
@@ -264,6 +268,16 @@ def _true_cost(net: Network, x: npt.ArrayLike, labels: npt.ArrayLike) -> Callabl
         return probe.evaluate(xs, ys)[0]
 
     return cost
+
+
+def most_images(net: Network, budget: int = KERNEL_BYTES) -> int:
+    """How many images a cost grid of ``net`` may use within ``budget`` bytes.
+
+    The grid kernel keeps ``3 * sizes[1]`` float32 products per image (its
+    speed comes from them); a wider first layer affords fewer images: 1.4
+    million for 16 neurons, 21,845 for 1,024.
+    """
+    return max(1, budget // (3 * net.sizes[1] * 4))
 
 
 def evaluation_subset(n_total: int, size: int = 10_000, seed: int = 0) -> Array:

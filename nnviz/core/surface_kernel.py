@@ -94,16 +94,18 @@ class GridKernel:
         Safe to call from several threads at once (each has its own buffers).
         """
         coef = np.stack([np.ones_like(a_values), a_values, np.full_like(a_values, b)], axis=1)
-        weights = [
-            (coef @ s.reshape(3, -1)).astype(np.float32).reshape(-1, *s.shape[1:])
-            for s in self.stacks[1:]
-        ]  # (points, out, in + 1) per layer after the first
         coef32 = coef.astype(np.float32)
         total = np.zeros(len(a_values))
-        for s, ys, shift in self.images:
-            for i in range(0, len(a_values), self.batch):
-                part = slice(i, i + self.batch)
-                total[part] += self._pass(coef32[part], [w[part] for w in weights], s, ys, shift)
+        for i in range(0, len(a_values), self.batch):
+            part = slice(i, i + self.batch)
+            # (points, out, in + 1) per layer after the first, for this batch of points
+            # only: for wide layers all of a row's points at once took hundreds of MB
+            weights = [
+                (coef[part] @ s.reshape(3, -1)).astype(np.float32).reshape(-1, *s.shape[1:])
+                for s in self.stacks[1:]
+            ]
+            for s, ys, shift in self.images:
+                total[part] += self._pass(coef32[part], weights, s, ys, shift)
         return total / self.n
 
     def _pass(self, coef: Array, weights: list[Array], s: Array, ys: Array, shift: Array) -> Array:

@@ -247,8 +247,8 @@ class SurfaceServer:
         span = RANDOM_SPAN if plane.kind == "random" else _min_span(coords)
         a0, a1, b0, b1 = surface.fit_range(coords, min_span=span)
         a, b = np.linspace(a0, a1, n), np.linspace(b0, b1, n)
-        x, y = self.data
         net = self.net
+        x, y = self._images(net)
         costs = surface.cost_grid(
             net, plane, x, y, a, b, stop=_Flag(self._interrupted), progress=self._row_done,
             workers=1,  # the app's low-priority helper: one core at most
@@ -265,6 +265,14 @@ class SurfaceServer:
         )  # fmt: skip
         self.path_dirty = True
         self._publish_path(force=True)
+
+    def _images(self, net: Network) -> tuple[Array, Array]:
+        """The images to measure costs on, as many as a grid of ``net`` may keep in memory
+        (the subset is a random one: its first images are a random subset too)."""
+        assert self.data is not None
+        x, y = self.data
+        most = surface.most_images(net)
+        return (x[:most], y[:most]) if len(x) > most else (x, y)
 
     def _row_done(self, done: int, rows: int) -> None:
         self.send(GridProgress(done, rows))
@@ -302,7 +310,7 @@ class SurfaceServer:
         step, theta = int(trajectory.steps[i]), trajectory.thetas[i : i + 1]
         self.cancelled = False
         try:
-            cost = surface.path_costs(net, theta, *data, stop=_Flag(self._interrupted))
+            cost = surface.path_costs(net, theta, *self._images(net), stop=_Flag(self._interrupted))
         except Cancelled:
             return False
         path.costs[step] = float(cost[0])

@@ -399,3 +399,29 @@ def test_evaluation_subset_is_fixed_sorted_and_unique() -> None:
     np.testing.assert_array_equal(evaluation_subset(50, size=100), np.arange(50))
     with pytest.raises(ConfigError):
         evaluation_subset(0)
+
+
+def test_a_grid_of_a_wide_network_stays_within_its_memory_budget() -> None:
+    """A 784-1024-1024-10 network: the images a grid may use are capped by the size of the
+    first-layer products it keeps, and a row's points are weighed a batch at a time."""
+    import tracemalloc
+
+    net = Network((784, 1024, 1024, 10), seed=0)
+    assert surface.most_images(net) == 256 * 2**20 // (3 * 1024 * 4) == 21_845
+    assert surface.most_images(Network((784, 16, 16, 10))) > 1_000_000  # no cap for the lessons
+    rng = np.random.default_rng(0)
+    x = rng.random((3000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 3000)
+    plane = surface.random_plane(net, net.theta, seed=0)
+    axis = np.linspace(-1, 1, 41)
+    tracemalloc.start()
+    try:
+        grid = surface.cost_grid(net, plane, x, y, axis, axis[:2], workers=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.all(np.isfinite(grid))
+    # Measured: 141 MB (products 3 x 1024 x 3000 floats, the plane's stacks of 3 x 1.9
+    # million values and their copies, buffers); 601 MB when a row's 41 points were
+    # weighed at once (41 x 1024 x 1025 floats per wide layer).
+    assert peak < 200 * 2**20, f"peak {peak / 2**20:.0f} MB"
