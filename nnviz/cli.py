@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_classify(sub)
     _add_bench(sub)
     _add_data(sub)
+    _add_desktop(sub)
     return parser
 
 
@@ -126,6 +127,16 @@ def _add_data(sub: Any) -> None:
     p.add_argument("--dir", type=Path, help="folder to use instead of the lookup order")
 
 
+def _add_desktop(sub: Any) -> None:
+    p = sub.add_parser(
+        "desktop-entry",
+        help="put nnviz into the desktop's launcher (Linux)",
+        description="Write a desktop entry and the icon into the user's data folder "
+        "($XDG_DATA_HOME, usually ~/.local/share), so nnviz appears in the launcher.",
+    )
+    p.add_argument("--remove", action="store_true", help="take the entry and icon away again")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``nnviz`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -133,7 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "app":
             return _run_app(args)
-        handler = {"train": _train, "classify": _classify, "bench": _bench, "data": _data}
+        handler = {
+            "train": _train,
+            "classify": _classify,
+            "bench": _bench,
+            "data": _data,
+            "desktop-entry": _desktop_entry,
+        }
         return handler[command](args)
     except NnvizError as exc:
         print(f"nnviz: error: {exc}", file=sys.stderr)
@@ -407,6 +424,23 @@ def _data(args: argparse.Namespace) -> int:
     for r in reports:
         print(f"{'ok  ' if r.ok else 'BAD '} {r.path}" + ("" if r.ok else f": {r.problem}"))
     return 0 if all(r.ok for r in reports) else EXIT_ERROR
+
+
+def _desktop_entry(args: argparse.Namespace) -> int:
+    from nnviz import desktop
+
+    if args.remove:
+        removed = desktop.remove()
+        print("removed " + ", ".join(map(str, removed)) if removed else "nothing to remove")
+        return 0
+    try:
+        written = desktop.install()
+    except OSError as exc:
+        print(f"nnviz: error: cannot write the desktop entry ({exc})", file=sys.stderr)
+        return EXIT_ERROR
+    print("\n".join(f"wrote {path}" for path in written))
+    print("nnviz is now in the desktop's launcher (it may take a moment to appear).")
+    return 0
 
 
 def _download_progress(name: str, done: int, total: int | None) -> None:

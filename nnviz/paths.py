@@ -23,3 +23,8 @@ def resources_dir() -> Path:
 def bundled_model_path() -> Path:
     """The trained model that ships with nnviz (784-16-16-10, preset modern)."""
     return resources_dir() / "mnist-784-16-16-10.npz"
+
+
+def icon_path() -> Path:
+    """nnviz's icon (SVG): the window's, the taskbar's and the desktop entry's."""
+    return resources_dir() / "nnviz.svg"

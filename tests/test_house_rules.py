@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "nnviz"
 #: Packages a layer may import (with their submodules) besides the standard library.
 ALLOWED = {
-    "core": {"numpy", "threadpoolctl", "nnviz.core"},
+    "core": {"numpy", "threadpoolctl", "platformdirs", "nnviz.core"},
     "engine": {"numpy", "nnviz.core", "nnviz.engine"},
 }
 #: Qt-free modules at the top of the package any layer may use: the version, resource paths.

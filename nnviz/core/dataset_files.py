@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+import platformdirs
 
 from nnviz.core.dataset_specs import ROLES, DatasetFile, DatasetSpec
 from nnviz.core.errors import DataError
@@ -54,16 +55,10 @@ class FileReport:
 
 
 def user_cache_dir() -> Path:
-    """nnviz's cache folder: ``$XDG_CACHE_HOME/nnviz`` or ``~/.cache/nnviz`` on Linux,
-    ``~/Library/Caches/nnviz`` on macOS, ``%LOCALAPPDATA%\\nnviz\\Cache`` on Windows."""
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(local) / "nnviz" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "nnviz"
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec says to ignore a relative path.
-    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "nnviz"
+    """nnviz's cache folder, where each platform keeps caches (platformdirs):
+    ``$XDG_CACHE_HOME/nnviz`` or ``~/.cache/nnviz`` on Linux, ``~/Library/Caches/nnviz``
+    on macOS, ``%LOCALAPPDATA%\\nnviz\\Cache`` on Windows."""
+    return Path(platformdirs.user_cache_dir("nnviz", appauthor=False))
 
 
 def default_data_dir(spec: DatasetSpec) -> Path:

@@ -9,12 +9,13 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nnviz import __version__
 from nnviz.core.errors import NnvizError
 from nnviz.core.modelio import load_model
-from nnviz.paths import bundled_model_path
+from nnviz.paths import bundled_model_path, icon_path
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -25,7 +26,10 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName("nnviz")
     QCoreApplication.setApplicationName("nnviz")
     QCoreApplication.setApplicationVersion(__version__)
-    return QApplication(argv if argv is not None else sys.argv[:1])
+    QGuiApplication.setDesktopFileName("nnviz")  # the launcher's entry (nnviz desktop-entry)
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setWindowIcon(QIcon(str(icon_path())))  # the window's and the taskbar's icon
+    return app
 
 
 def limit_blas_threads() -> None:
