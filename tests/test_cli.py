@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nnviz.cli import main
 from nnviz.core.modelio import load_model
@@ -186,6 +189,96 @@ def test_classify_errors_name_the_file(tmp_path, capsys) -> None:
     text.write_text("hello")
     assert main(["classify", str(text)]) == 1
     assert "notes.png: not a readable image" in capsys.readouterr().err
+
+
+def blank_png(width: int, height: int, depth: int = 8, channels: int = 1) -> bytes:
+    """A valid PNG of black (all-zero) pixels, small on disk however large it is.
+
+    Written by hand: the zero rows are deflated once in blocks of 1000 rows
+    ended by a full flush (no reference across blocks), so the same bytes are
+    repeated for the whole image. ``height`` must be a multiple of 1000.
+    """
+    color_type = {1: 0, 4: 6}[channels]  # grayscale, or RGBA
+    row = 1 + width * channels * depth // 8  # filter byte + pixels
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(bytes(row * 1000)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.flush(zlib.Z_FINISH)
+    adler32 = ((row * height % 65521) << 16) | 1  # Adler-32 of that many zero bytes
+    stream = b"\x78\xda" + block * (height // 1000) + end + struct.pack(">I", adler32)
+    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", stream) + chunk(b"IEND", b"")
+    )
+
+
+def test_the_blank_png_helper_makes_real_pictures(tmp_path) -> None:
+    from nnviz.imagefile import read_drawing
+
+    for depth, channels in ((8, 1), (16, 4)):
+        path = tmp_path / f"blank{depth}.png"
+        path.write_bytes(blank_png(1200, 1000, depth, channels))
+        drawing = read_drawing(path)
+        assert drawing.shape == (1000, 1200) and not drawing.any()  # black paper, no ink
+
+
+def test_classify_refuses_a_huge_picture_from_its_header(tmp_path, capsys) -> None:
+    path = tmp_path / "scan.png"
+    path.write_bytes(blank_png(30000, 30000))  # 900 million pixels in under 1 MB
+    before = path.read_bytes()
+    assert len(before) < 1_000_000
+    assert main(["classify", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"nnviz: error: {path}: the image is too large: 30000 x 30000 pixels (900 million);"
+        " nnviz reads images of up to 50 million pixels (such as 7000 x 7000): shrink it"
+        " first, a digit needs far fewer\n"
+    )
+    assert path.read_bytes() == before
+
+
+@pytest.mark.qt_log_ignore("Rejecting image as it exceeds the current allocation limit")
+def test_classify_explains_qts_allocation_limit(tmp_path, capsys) -> None:
+    from PySide6.QtGui import QImageReader
+
+    # 40 million pixels (within nnviz's limit) of 16-bit RGBA: 305 MB to decode.
+    path = tmp_path / "deep.png"
+    path.write_bytes(blank_png(8000, 5000, depth=16, channels=4))
+    before = path.read_bytes()
+    limit = QImageReader.allocationLimit()
+    assert limit == 256  # Qt's default
+    assert main(["classify", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"nnviz: error: {path}: the image is too large to decode: 8000 x 5000 pixels"
+        " (40 million) at 64 bits per pixel needs 305 MB; Qt decodes images of up to 256 MB\n"
+    )
+    assert path.read_bytes() == before
+
+
+@pytest.mark.qt_log_ignore("libpng error")
+def test_classify_damaged_and_non_pictures(tmp_path, capsys) -> None:
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(blank_png(3000, 2000)[:3000])
+    assert main(["classify", str(cut)]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"nnviz: error: {cut}: not a readable image: the file is damaged or truncated ("
+    )
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    assert main(["classify", str(folder)]) == 1
+    assert capsys.readouterr().err == f"nnviz: error: {folder}: is a folder, not an image file\n"
+    for name, data in (("notes.png", b"hello"), ("empty.png", b""), ("zeros.jpg", bytes(5000))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert main(["classify", str(path)]) == 1
+        assert capsys.readouterr().err == (
+            f"nnviz: error: {path}: not a readable image (not a picture in a format Qt reads)\n"
+        )
+        assert path.read_bytes() == data
 
 
 def test_classify_an_empty_picture_guesses_and_says_so(tmp_path, capsys) -> None:

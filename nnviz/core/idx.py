@@ -10,7 +10,9 @@ MNIST uses type code 0x08 (unsigned byte): images have magic 2051 (0x00000803,
 3 dimensions) and labels magic 2049 (0x00000801, 1 dimension).
 
 Every problem is reported as a :class:`~nnviz.core.errors.DataError` whose message
-starts with the file path and says in plain words what is wrong.
+starts with the file path and says in plain words what is wrong. :func:`read_images`
+and :func:`read_labels` check the magic number before anything else in the
+header, so a labels file given as images is named as such.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nnviz.core.errors import DataError
+from nnviz.core.errors import DataError, plain_number
 
 __all__ = ["IMAGES_MAGIC", "LABELS_MAGIC", "read_idx", "read_images", "read_labels"]
 
@@ -67,7 +69,7 @@ def read_idx(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
         number or type code, a non-positive dimension, or its data is shorter
         or longer than the header says.
     """
-    return _parse(path, _load_bytes(path))[1]
+    return _parse(path, _load_bytes(path))
 
 
 def read_images(
@@ -90,11 +92,11 @@ def read_images(
     Raises
     ------
     DataError
-        Everything :func:`read_idx` raises, and: the file is not a 3-D
-        unsigned-byte file, or the images are not ``rows x cols`` pixels.
+        Everything :func:`read_idx` raises, and: the magic number is not 2051
+        (0x00000803, a 3-D unsigned-byte file; checked before the sizes), or
+        the images are not ``rows x cols`` pixels.
     """
-    magic, array = _parse(path, _load_bytes(path))
-    _require_magic(path, magic, IMAGES_MAGIC, "image")
+    array = _parse(path, _load_bytes(path), wanted=IMAGES_MAGIC)
     n, rows, cols = array.shape
     if (rows, cols) != tuple(shape):
         raise DataError(
@@ -121,12 +123,12 @@ def read_labels(path: str | os.PathLike[str], num_classes: int = 10) -> npt.NDAr
     Raises
     ------
     DataError
-        Everything :func:`read_idx` raises, and: the file is not a 1-D
-        unsigned-byte file, or a label is out of range (the message names the
-        first bad value and its index).
+        Everything :func:`read_idx` raises, and: the magic number is not 2049
+        (0x00000801, a 1-D unsigned-byte file; checked before the sizes), or a
+        label is out of range (the message names the first bad value and its
+        index).
     """
-    magic, labels = _parse(path, _load_bytes(path))
-    _require_magic(path, magic, LABELS_MAGIC, "label")
+    labels = _parse(path, _load_bytes(path), wanted=LABELS_MAGIC)
     bad = np.flatnonzero(labels >= num_classes)
     if bad.size:
         i = int(bad[0])
@@ -157,11 +159,23 @@ def _load_bytes(path: str | os.PathLike[str]) -> bytes:
         raise DataError(f"{path}: the gzip data is corrupt or truncated ({exc})") from exc
 
 
-def _parse(path: str | os.PathLike[str], data: bytes) -> tuple[int, npt.NDArray[Any]]:
-    """Validate the IDX header of ``data`` and return ``(magic, array)``."""
+def _parse(
+    path: str | os.PathLike[str], data: bytes, wanted: int | None = None
+) -> npt.NDArray[Any]:
+    """Validate the IDX header of ``data`` and return its array.
+
+    ``wanted``: the magic number the caller needs, checked before the
+    dimensions and the size of the data are read.
+    """
     if len(data) < 4:
         raise DataError(f"{path}: only {len(data)} bytes, too short for an IDX header")
     magic = int.from_bytes(data[:4], "big")
+    if wanted is not None and magic != wanted:
+        kind, meaning = _WANTED[wanted]
+        raise DataError(
+            f"{path}: not an MNIST {kind} file: magic number 0x{magic:08x}"
+            f" ({_magic_meaning(magic)}); expected 0x{wanted:08x} ({meaning})"
+        )
     if data[0] != 0 or data[1] != 0:
         raise DataError(
             f"{path}: not an IDX file: magic number 0x{magic:08x}"
@@ -175,15 +189,56 @@ def _parse(path: str | os.PathLike[str], data: bytes) -> tuple[int, npt.NDArray[
     expected = math.prod(dims) * dtype.itemsize
     found = len(data) - header
     if found < expected:
-        raise DataError(f"{path}: truncated: expected {expected} bytes of data, found {found}")
+        raise DataError(
+            f"{path}: truncated: expected {_bytes(expected)} of data, found {_bytes(found)}"
+        )
     if found > expected:
         raise DataError(
-            f"{path}: {found - expected} extra bytes after the data"
-            f" (expected {expected} bytes of data, found {found})"
+            f"{path}: {_number(found - expected)} extra bytes after the data"
+            f" (expected {_bytes(expected)} of data, found {_bytes(found)})"
         )
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
     # astype copies into native byte order: the result is writable and owns its memory.
-    return magic, array.astype(dtype.newbyteorder("="))
+    return array.astype(dtype.newbyteorder("="))
+
+
+def _magic_meaning(magic: int) -> str:
+    """What a magic number found in a file says about it: ``"a labels file?"``."""
+    if magic == IMAGES_MAGIC:
+        return "an images file?"
+    if magic == LABELS_MAGIC:
+        return "a labels file?"
+    code, ndim = (magic >> 8) & 0xFF, magic & 0xFF
+    if magic >> 16:
+        return "not an IDX file: an IDX magic number starts with two zero bytes"
+    if code not in _TYPES:
+        return f"unknown IDX data type code 0x{code:02x}"
+    return f"{_TYPES[code][1]} values, {ndim} dimension{'' if ndim == 1 else 's'}"
+
+
+#: What read_images and read_labels want: (the files' name, their magic in words).
+_WANTED = {
+    IMAGES_MAGIC: ("images", "unsigned-byte images, 3 dimensions"),
+    LABELS_MAGIC: ("labels", "unsigned-byte labels, 1 dimension"),
+}
+
+
+def _bytes(n: int) -> str:
+    """``"10 bytes"``, ``"47,040,016 bytes"``, ``"10^28 bytes"``: exact while readable."""
+    return f"{_number(n)} byte{'' if n == 1 else 's'}"
+
+
+def _number(n: int) -> str:
+    """A count in plain words: exact with thousands separators below 10^15.
+
+    255 dimensions of 2**31 - 1 make a number of 2,400 digits: beyond a
+    float's range it is written as a power of ten.
+    """
+    if n < 10**15:
+        return f"{n:,}"
+    if n < 10**300:
+        return plain_number(float(n))
+    return f"about 10^{math.floor(n.bit_length() * math.log10(2))}"
 
 
 def _parse_dims(path: str | os.PathLike[str], data: bytes, ndim: int) -> tuple[int, ...]:
@@ -200,12 +255,3 @@ def _parse_dims(path: str | os.PathLike[str], data: bytes, ndim: int) -> tuple[i
         if size <= 0:
             raise DataError(f"{path}: dimension {axis} has size {size}; sizes must be positive")
     return dims
-
-
-def _require_magic(path: str | os.PathLike[str], magic: int, wanted: int, kind: str) -> None:
-    """Raise unless the file's magic number is ``wanted``."""
-    if magic != wanted:
-        raise DataError(
-            f"{path}: not an IDX {kind} file: magic number {magic} (0x{magic:08x}),"
-            f" expected {wanted} (0x{wanted:08x}: unsigned bytes, {wanted & 0xFF} dimensions)"
-        )

@@ -18,12 +18,18 @@ Readers ignore extra entries; a newer ``format_version`` is refused.
 Every problem is reported as a :class:`~nnviz.core.errors.ModelFileError` whose
 message starts with the file path and says in plain words what is wrong; no
 NumPy or zipfile exception escapes on its own.
+
+Before NumPy allocates an entry, its ``.npy`` header is read from the zip and
+checked against the bytes the archive really holds for it, so a damaged or
+forged header (``shape (10**12,)`` in a 100 KB file) is refused without asking
+for terabytes of memory.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -33,8 +39,9 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from nnviz.core.errors import ConfigError, ModelFileError
+from nnviz.core.errors import ConfigError, ModelFileError, plain_number
 from nnviz.core.fileio import atomic_write
+from nnviz.core.limits import parameter_count
 from nnviz.core.network import ACTIVATIONS, COSTS, Network
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
@@ -46,8 +53,22 @@ FORMAT = "nnviz-model"
 FORMAT_VERSION = 1
 _KEYS = ("format", "format_version", "sizes", "activation", "cost", "theta", "meta")
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip starts with a file or end record
-# Errors NumPy and zipfile raise for a damaged archive or a damaged entry in it.
-_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
+# Errors NumPy and zipfile raise for a damaged archive or a damaged entry in it
+# (NotImplementedError: an unknown compression method; RuntimeError: an
+# encrypted entry).
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
+# Deflate turns every 2 bits into at most 258 bytes: no entry expands more.
+_MAX_DEFLATE_RATIO = 1032
+# The most items of a NumPy array (its sizes, zeros left out, must not overflow).
+_MAX_ITEMS = int(np.iinfo(np.intp).max)
 
 
 # ------------------------------------------------------------------ saving
@@ -133,16 +154,25 @@ def _reason(exc: OSError) -> str:
 
 
 # ------------------------------------------------------------------ loading
-def load_model(path: PathArg) -> tuple[Network, dict[str, Any]]:
+def load_model(
+    path: PathArg, *, max_parameters: int | None = None
+) -> tuple[Network, dict[str, Any]]:
     """Read a model file written by :func:`save_model`.
 
     The file is read with ``allow_pickle=False`` and only after its first bytes
-    show a zip archive, so loading never runs code stored in the file.
+    show a zip archive, so loading never runs code stored in the file. Each
+    entry's ``.npy`` header is checked against the bytes the archive holds for
+    it before NumPy allocates the array.
 
     Parameters
     ----------
     path
         The model file (``.npz``).
+    max_parameters
+        The most parameters (weights and biases) a model may have; a larger one
+        is refused from its ``sizes`` entry, before its parameters are read and
+        before the network is built. ``None`` (the default) loads any size. The
+        app and ``nnviz classify`` pass :data:`nnviz.core.limits.MAX_PARAMETERS`.
 
     Returns
     -------
@@ -155,19 +185,28 @@ def load_model(path: PathArg) -> tuple[Network, dict[str, Any]]:
     ------
     ModelFileError
         The file is missing or unreadable, not an ``.npz`` archive, damaged or
-        truncated, contains pickled objects, is not an nnviz model or comes
-        from a newer format version, misses an entry, or holds invalid values
-        (sizes, activation, cost, theta length/type/non-finite, meta). The
-        message starts with the path.
+        truncated, an entry's header claims more data than the file holds,
+        contains pickled objects, is not an nnviz model or comes from a newer
+        format version, misses an entry, holds invalid values (sizes,
+        activation, cost, theta length/type/non-finite, meta), has more than
+        ``max_parameters`` parameters, or needs more memory than there is. The
+        message starts with the path. No other exception escapes.
     """
     name = os.fspath(path)
     try:
         handle = open(name, "rb")  # noqa: SIM115 - closed below; open errors get their own messages
     except OSError as exc:
         raise ModelFileError(f"{name}: {_open_problem(exc)}") from exc
-    with handle:
-        arrays = _read_archive(name, handle)
-    return _network_from(name, arrays), _meta_from(name, arrays["meta"])
+    try:
+        with handle:
+            arrays = _read_archive(name, handle, max_parameters)
+        return _network_from(name, arrays), _meta_from(name, arrays["meta"])
+    except MemoryError as exc:
+        # A last resort: the header checks refuse damaged files before this.
+        raise ModelFileError(
+            f"{name}: not enough memory to load this model (the file may be damaged, or "
+            "the network too large for this computer)"
+        ) from exc
 
 
 def _open_problem(exc: OSError) -> str:
@@ -179,15 +218,131 @@ def _open_problem(exc: OSError) -> str:
     return f"cannot read the file ({_reason(exc)})"
 
 
-def _read_archive(name: str, handle: IO[bytes]) -> dict[str, Array]:
+def _read_archive(name: str, handle: IO[bytes], max_parameters: int | None) -> dict[str, Array]:
     """Every entry of :data:`_KEYS` from the open file, after the format checks."""
     _require_zip(name, handle)
     try:
         with np.load(handle, allow_pickle=False) as archive:
+            _check_headers(name, archive.zip)
             _check_format(name, archive)
+            if max_parameters is not None:
+                _check_parameters(
+                    name, _sizes(name, _entry(name, archive, "sizes")), max_parameters
+                )
             return {key: _entry(name, archive, key) for key in _KEYS}
     except _ARCHIVE_ERRORS as exc:
         raise ModelFileError(f"{name}: the .npz archive is damaged or truncated ({exc})") from exc
+
+
+def _check_headers(name: str, archive: zipfile.ZipFile) -> None:
+    """Refuse an entry that claims more data than the file holds, before NumPy allocates it.
+
+    For each entry nnviz reads: the zip directory's uncompressed size must be
+    one the compressed bytes can produce, and the array the ``.npy`` header
+    describes must fit in that size. NumPy allocates the whole array from the
+    header before reading any data, so without this a header edited to claim
+    ``shape (10**12,)`` would ask for 4 TB.
+    """
+    for info in archive.infolist():
+        key = info.filename.removesuffix(".npy")
+        if key not in _KEYS:
+            continue  # extra entries are never read
+        _check_directory_size(name, key, info)
+        with archive.open(info) as member:
+            if member.read(len(np.lib.format.MAGIC_PREFIX)) != np.lib.format.MAGIC_PREFIX:
+                continue  # not an .npy: NumPy reads its bytes, checked as a bad entry later
+            member.seek(0)
+            _check_npy_header(name, key, member, info.file_size)
+
+
+def _check_directory_size(name: str, key: str, info: zipfile.ZipInfo) -> None:
+    """ModelFileError if the zip directory's size of an entry is more than its bytes can hold."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        most = info.compress_size
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        most = _MAX_DEFLATE_RATIO * info.compress_size
+    else:
+        return  # zipfile refuses methods it does not know; others are checked as they are read
+    if info.file_size > most:
+        raise ModelFileError(
+            f"{name}: the .npz archive is damaged: its directory says entry {key!r} holds "
+            f"{_byte_count(info.file_size)}, but its {_byte_count(info.compress_size)} of "
+            f"compressed data can hold at most {_byte_count(most)}"
+        )
+
+
+def _check_npy_header(name: str, key: str, member: IO[bytes], file_size: int) -> None:
+    """ModelFileError if the ``.npy`` header of ``member`` claims more than its ``file_size``."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ModelFileError(
+            f"{name}: entry {key!r} is an .npy array of format version "
+            f"{version[0]}.{version[1]}, which nnviz model files do not use"
+        )
+    if min(shape, default=0) < 0 or math.prod(size for size in shape if size) > _MAX_ITEMS:
+        # NumPy would overflow on it, even beside a size 0 (a claim of 0 bytes) and
+        # for an object array (before it refuses to unpickle one).
+        raise ModelFileError(
+            f"{name}: entry {key!r} is damaged: its .npy header claims an array of shape "
+            f"{_shape_text(shape)}, which no array can have (sizes must be 0 or more, "
+            f"multiplying to at most {_plain_int(_MAX_ITEMS)})"
+        )
+    if dtype.hasobject:
+        return  # never read: NumPy refuses object arrays without allow_pickle
+    held = file_size - member.tell()
+    # A zero-width item (dtype "U0") still counts one byte: an array of 10**20
+    # of them is no more real than one of 10**20 floats.
+    claimed = math.prod(shape) * max(dtype.itemsize, 1)
+    if claimed > held:
+        raise ModelFileError(
+            f"{name}: entry {key!r} is damaged: its .npy header claims an array of shape "
+            f"{_shape_text(shape)} of {dtype}, {_byte_count(claimed)} of data, but the file "
+            f"holds {_byte_count(held)} for it (refused before allocating the memory)"
+        )
+
+
+def _check_parameters(name: str, sizes: Sequence[int], max_parameters: int) -> None:
+    """ModelFileError if a network of ``sizes`` has more than ``max_parameters`` parameters."""
+    count = parameter_count(sizes)
+    if count > max_parameters:
+        raise ModelFileError(
+            f"{name}: the {'-'.join(map(str, sizes))} network in this file has {count:,} "
+            f"parameters ({_megabytes(count * 4)} per copy); nnviz opens models of up to "
+            f"{max_parameters:,} parameters: it keeps dozens of copies of them at once "
+            "across training, the window and the loss surface"
+        )
+
+
+def _byte_count(n: int) -> str:
+    """``"52,008 bytes"``, ``"4 trillion bytes"``: a byte count as people read it."""
+    return f"{_plain_int(n)} byte{'' if n == 1 else 's'}"
+
+
+def _plain_int(n: int) -> str:
+    """An integer of any size (a header may hold 5000 digits) in plain words.
+
+    ``"52,008"``, ``"4 trillion"``, ``"5.2 \u00d7 10^37"``, ``"about 10^400"``.
+    """
+    if abs(n) < 1_000_000:
+        return f"{n:,}"
+    if abs(n) < 10**300:
+        return plain_number(float(n))
+    return f"about {'-' if n < 0 else ''}10^{math.floor(abs(n).bit_length() * math.log10(2))}"
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    """``"(1000000000000,)"`` as NumPy writes it; absurdly long numbers in words."""
+    dims = [str(d) if abs(d) < 10**18 else _plain_int(d) for d in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+
+
+def _megabytes(n: int) -> str:
+    """``"318 MB"``: a byte count in megabytes, plain."""
+    return f"{plain_number(n / 1e6)} MB"
 
 
 def _require_zip(name: str, handle: IO[bytes]) -> None:

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nnviz import __version__
 from nnviz.core.errors import NnvizError
-from nnviz.core.modelio import load_model
 from nnviz.paths import bundled_model_path, icon_path
 
 
@@ -55,9 +54,11 @@ def run(model: Path | None = None, data_dir: Path | None = None, engine: str = "
     from nnviz.gui.mainwindow import MainWindow
 
     theme.apply_palette(app, dark=False)
+    from nnviz.gui.modelfiles import load_supported_model
+
     path = model or bundled_model_path()
     try:
-        net, meta = load_model(path)
+        net, meta = load_supported_model(path)
     except NnvizError as exc:
         print(f"nnviz: error: {exc}", file=sys.stderr)
         return 1

@@ -17,11 +17,35 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from nnviz.core.errors import NnvizError
-from nnviz.core.limits import check_sizes
+from nnviz.core.limits import MAX_PARAMETERS, check_sizes
 from nnviz.core.modelio import load_model, save_model
+from nnviz.core.network import Network
 from nnviz.gui.dialogs import Dialogs
 from nnviz.gui.training import TrainingController
 from nnviz.paths import bundled_model_path
+
+
+def load_supported_model(path: str | Path) -> tuple[Network, dict[str, Any]]:
+    """A model file nnviz can show and train: 784 inputs, 10 outputs, a supported size.
+
+    Too large a network is refused before it is built (from the sizes in the file).
+
+    Raises
+    ------
+    NnvizError
+        The file cannot be read, is damaged, or holds a network nnviz does not support.
+    """
+    net, meta = load_model(path, max_parameters=MAX_PARAMETERS)
+    if net.sizes[0] != 784 or net.sizes[-1] != 10:
+        raise NnvizError(
+            f"{path}: nnviz needs 784 inputs and 10 outputs, this model has "
+            f"{net.sizes[0]} and {net.sizes[-1]}"
+        )
+    try:
+        check_sizes(net.sizes)
+    except NnvizError as exc:
+        raise NnvizError(f"{path}: {exc}") from exc
+    return net, meta
 
 
 class ModelFiles(QObject):
@@ -34,13 +58,7 @@ class ModelFiles(QObject):
     def open_model(self, path: str | Path) -> bool:
         """Load a model file; errors are shown in plain words. True on success."""
         try:
-            net, meta = load_model(path)
-            if net.sizes[0] != 784 or net.sizes[-1] != 10:
-                raise NnvizError(
-                    f"{path}: nnviz needs 784 inputs and 10 outputs, this model has "
-                    f"{net.sizes[0]} and {net.sizes[-1]}"
-                )
-            check_sizes(net.sizes)
+            net, meta = load_supported_model(path)
         except NnvizError as exc:
             self.dialogs.show_error("Cannot open the model", str(exc))
             return False

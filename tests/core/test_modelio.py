@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import os
 import pickle
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +19,7 @@ import numpy as np
 import pytest
 
 from nnviz.core.errors import ModelFileError
+from nnviz.core.limits import MAX_PARAMETERS
 from nnviz.core.modelio import FORMAT, FORMAT_VERSION, load_model, save_model
 from nnviz.core.network import Network
 
@@ -372,3 +377,241 @@ def test_an_object_array_is_refused_without_running_it(tmp_path: Path, key: str)
     with pytest.raises(ModelFileError, match="pickled Python objects"):
         load_model(path)
     assert not (tmp_path / "ran").exists()
+
+
+# ------------------------------------------------------------------ headers that lie
+
+
+def npy_with_shape(data: bytes, shape: tuple[int, ...], descr: str | None = None) -> bytes:
+    """An .npy file's bytes with its header rewritten to claim ``shape``; the data kept."""
+    source = io.BytesIO(data)
+    version = np.lib.format.read_magic(source)
+    assert version == (1, 0)
+    _, fortran_order, dtype = np.lib.format.read_array_header_1_0(source)
+    body = source.read()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header,
+        {
+            "descr": descr or np.lib.format.dtype_to_descr(dtype),
+            "fortran_order": fortran_order,
+            "shape": shape,
+        },
+    )
+    return header.getvalue() + body
+
+
+def rewrite_member(
+    good: Path, path: Path, key: str, shape: tuple[int, ...], descr: str | None = None
+) -> Path:
+    """A copy of the model file ``good`` whose entry ``key`` claims ``shape`` in its header."""
+    with zipfile.ZipFile(good) as archive:
+        members = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for filename, data in members:
+            if filename == f"{key}.npy":
+                data = npy_with_shape(data, shape, descr)
+            archive.writestr(filename, data)
+    return path
+
+
+def test_the_header_helper_changes_only_the_shape(tmp_path: Path) -> None:
+    good = tmp_path / "good.npz"
+    save_model(good, Network(seed=1), META)
+    same = rewrite_member(good, tmp_path / "same.npz", "theta", (13002,))
+    assert np.array_equal(load_model(same)[0].theta, load_model(good)[0].theta)
+    with np.load(rewrite_member(good, tmp_path / "two.npz", "theta", (2, 6501))) as data:
+        assert data["theta"].shape == (2, 6501)  # NumPy believes the header
+
+
+def test_a_header_claiming_a_trillion_floats_is_refused_before_allocating(
+    tmp_path: Path,
+) -> None:
+    good = tmp_path / "good.npz"
+    save_model(good, Network(seed=1), META)
+    path = rewrite_member(good, tmp_path / "huge.npz", "theta", (10**12,))
+    with np.load(path) as data, pytest.raises(MemoryError):
+        data["theta"]  # NumPy alone asks for 4 TB
+    before = path.read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        held = archive.getinfo("theta.npy").file_size - 128  # the 1.0 header is 128 bytes
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert str(info.value) == (
+        f"{path}: entry 'theta' is damaged: its .npy header claims an array of shape "
+        f"(1000000000000,) of float32, 4 trillion bytes of data, but the file holds "
+        f"{held:,} bytes for it (refused before allocating the memory)"
+    )
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("key", "shape", "phrase"),
+    [
+        (
+            "sizes",
+            (10**9,),
+            "entry 'sizes' is damaged: its .npy header claims an array of shape "
+            "(1000000000,) of int64, 8 billion bytes of data, but the file holds 32 bytes",
+        ),
+        ("meta", (10**9, 10**9), "shape (1000000000, 1000000000) of <U214, 8.56 × 10^20 bytes"),
+        ("theta", (13003,), "52,012 bytes of data, but the file holds 52,008 bytes"),
+        ("theta", (-1,), "shape (-1,), which no array can have (sizes must be 0 or more"),
+        ("format", (10**17,), "shape (100000000000000000,) of <U11, 4.4 × 10^18 bytes"),
+    ],
+)
+def test_any_entry_claiming_more_than_the_file_holds_is_refused(
+    tmp_path: Path, key: str, shape: tuple[int, ...], phrase: str
+) -> None:
+    good = tmp_path / "good.npz"
+    save_model(good, Network(seed=1), META)
+    path = rewrite_member(good, tmp_path / "bad.npz", key, shape)
+    with pytest.raises(ModelFileError, match=re.escape(phrase)) as info:
+        load_model(path)
+    assert str(info.value).startswith(f"{path}: entry {key!r} is damaged")
+
+
+# Found by the property tests: NumPy computes an array's item count before
+# anything else, and overflows (OverflowError, or a warning and a wrong count)
+# on sizes whose product passes 2**63, even beside a size 0 or for an object
+# array it would refuse to unpickle next.
+@pytest.mark.parametrize(
+    ("shape", "descr", "text"),
+    [
+        ((0, 2**63), None, "(0, 9.22 × 10^18)"),
+        ((0, 2**63), "|O", "(0, 9.22 × 10^18)"),
+        ((2**62, 4, 0), None, "(4.61 × 10^18, 4, 0)"),
+        ((2**40, 2**40, 0), "<U0", "(1099511627776, 1099511627776, 0)"),
+    ],
+)
+def test_a_shape_numpy_cannot_count_is_refused(
+    tmp_path: Path, shape: tuple[int, ...], descr: str | None, text: str
+) -> None:
+    good = tmp_path / "good.npz"
+    save_model(good, Network(seed=1), META)
+    path = rewrite_member(good, tmp_path / "bad.npz", "format", shape, descr)
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert str(info.value) == (
+        f"{path}: entry 'format' is damaged: its .npy header claims an array of shape "
+        f"{text}, which no array can have (sizes must be 0 or more, multiplying to at "
+        "most 9.22 × 10^18)"
+    )
+
+
+def set_directory_size(path: Path, member: str, size: int) -> None:
+    """Overwrite the uncompressed size the zip's central directory gives ``member``."""
+    data = bytearray(path.read_bytes())
+    start = data.find(b"PK\x01\x02")
+    while start >= 0:
+        name_length = int.from_bytes(data[start + 28 : start + 30], "little")
+        if data[start + 46 : start + 46 + name_length] == member.encode():
+            data[start + 24 : start + 28] = size.to_bytes(4, "little")
+            path.write_bytes(bytes(data))
+            return
+        start = data.find(b"PK\x01\x02", start + 4)
+    raise AssertionError(f"no {member} in {path}")
+
+
+def test_a_directory_size_the_compressed_data_cannot_hold_is_refused(tmp_path: Path) -> None:
+    # Header and zip directory agree on 4 GB; the 50 KB of deflated data cannot make that.
+    good = tmp_path / "good.npz"
+    save_model(good, Network(seed=1), META)
+    path = rewrite_member(good, tmp_path / "bad.npz", "theta", (10**9,))
+    set_directory_size(path, "theta.npy", 4 * 10**9 + 128)
+    with zipfile.ZipFile(path) as archive:
+        compressed = archive.getinfo("theta.npy").compress_size
+    before = path.read_bytes()
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert str(info.value) == (
+        f"{path}: the .npz archive is damaged: its directory says entry 'theta' holds "
+        f"4 billion bytes, but its {compressed:,} bytes of compressed data can hold at most "
+        f"{compressed * 1032 / 1e6:.3g} million bytes"
+    )
+    assert path.read_bytes() == before
+
+
+def test_out_of_memory_is_a_model_file_error(tmp_path: Path) -> None:
+    # A real MemoryError: an honest 120 MB theta loaded under a 64 MB address-space margin.
+    path = tmp_path / "big.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, value in model_arrays().items():
+            if key != "theta":
+                with archive.open(f"{key}.npy", "w") as member:
+                    np.lib.format.write_array(member, value)
+        with archive.open("theta.npy", "w", force_zip64=True) as member:
+            n = 30_000_000
+            np.lib.format.write_array_header_1_0(
+                member, {"descr": "<f4", "fortran_order": False, "shape": (n,)}
+            )
+            chunk = bytes(4_000_000)
+            for _ in range(n * 4 // len(chunk)):
+                member.write(chunk)
+    script = f"""
+import resource, sys
+from nnviz.core.modelio import load_model
+from nnviz.core.errors import ModelFileError
+with open("/proc/self/status") as status:
+    vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 64 * 2**20, resource.getrlimit(resource.RLIMIT_AS)[1]))
+try:
+    load_model({str(path)!r})
+except ModelFileError as exc:
+    print("ModelFileError:", exc)
+"""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.stdout.strip() == (
+        f"ModelFileError: {path}: not enough memory to load this model (the file may be "
+        "damaged, or the network too large for this computer)"
+    ), done.stderr
+
+
+# ------------------------------------------------------------------ max_parameters
+
+
+def test_max_parameters_refuses_a_larger_model_before_reading_its_parameters(
+    tmp_path: Path,
+) -> None:
+    # A 784-100000-10 network: 79.5 million parameters. Its theta here is far too short,
+    # so a loader that read theta first would complain about theta instead.
+    path = write_npz(tmp_path / "wide.npz", sizes=np.array([784, 100_000, 10]))
+    before = path.read_bytes()
+    with pytest.raises(ModelFileError) as info:
+        load_model(path, max_parameters=MAX_PARAMETERS)
+    assert str(info.value) == (
+        f"{path}: the 784-100000-10 network in this file has 79,500,010 parameters (318 MB "
+        "per copy); nnviz opens models of up to 2,000,000 parameters: it keeps dozens of "
+        "copies of them at once across training, the window and the loss surface"
+    )
+    assert path.read_bytes() == before
+    with pytest.raises(ModelFileError, match="theta has 13002 parameters, but 784-100000-10"):
+        load_model(path)  # without a limit the core reads any size
+
+
+def test_max_parameters_is_inclusive_and_none_means_any_size(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    save_model(path, Network(seed=2))  # 13,002 parameters
+    assert load_model(path, max_parameters=13002)[0].n_params == 13002
+    assert load_model(path, max_parameters=None)[0].n_params == 13002
+    with pytest.raises(ModelFileError, match=r"has 13,002 parameters .* up to 13,001 parameters"):
+        load_model(path, max_parameters=13001)
+
+
+def test_a_real_too_large_model_file_is_small_on_disk_but_refused(tmp_path: Path) -> None:
+    # Saved by nnviz itself: zeros compress to almost nothing.
+    net = Network((784, 1200, 1200, 10), seed=0)
+    net.theta = np.zeros(net.n_params, np.float32)
+    path = tmp_path / "big.npz"
+    save_model(path, net)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(
+        ModelFileError,
+        match=r"784-1200-1200-10 network in this file has "
+        r"2,395,210 parameters \(9.58 MB per copy\)",
+    ):
+        load_model(path, max_parameters=MAX_PARAMETERS)
+    assert load_model(path)[0].n_params == 2_395_210

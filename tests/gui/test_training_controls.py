@@ -80,7 +80,7 @@ def test_a_diverged_run_goes_back_to_sane_parameters_and_trains_again(
     window = user.window
     window.training.reset(quiet=True)
     user.press(window.actions_.train)
-    user.wait_for_step(300)  # learn a little first
+    user.wait_for_step(1500)  # learn a little first (the guard checks every 1000 steps)
     user.type_into(window.run_bar.lr, "1000")
     text = user.answer("OK")
     assert text.startswith("Training diverged")
