@@ -9,7 +9,7 @@ settings override a preset's (``preset.network(activation="relu")``,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,13 @@ class Preset:
     cost: str
     init: str
     config: TrainConfig
+    #: A learning rate that works with this preset, per hidden activation (absent:
+    #: that activation rarely learns with this preset's set-up, whatever the rate).
+    rates: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+    def rate_for(self, activation: str) -> float | None:
+        """A learning rate that trains a network of ``activation`` neurons with this preset."""
+        return self.rates.get(activation)
 
     def network(
         self,
@@ -69,6 +76,10 @@ CLASSIC = Preset(
     cost="quadratic",
     init="normal",
     config=TrainConfig(learning_rate=1.5, batch_size=10, epochs=30),
+    # Measured (784-16-16-10, 6000 mini-batches, the guard watching): tanh learns best
+    # at 0.5 (83%; 79% at 1.5, 60% at 0.1); ReLU with N(0, 1) weights and the quadratic
+    # cost stalls at every rate tried (1.5 down to 0.05): its outputs saturate at once.
+    rates={"sigmoid": 1.5, "tanh": 0.5},
 )
 
 MODERN = Preset(
@@ -90,6 +101,10 @@ MODERN = Preset(
         schedule="cosine",
         epochs=30,
     ),
+    # Measured (16 16 and 32 32 hidden, 6000 mini-batches): ReLU at 0.1 stops learning
+    # (18-30%: its neurons die), at 0.01-0.03 it reaches 91-95%; tanh reaches 86% at 0.1
+    # and 93-95% at 0.01-0.03.
+    rates={"sigmoid": 0.1, "relu": 0.02, "tanh": 0.03},
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (CLASSIC, MODERN)}

@@ -165,11 +165,11 @@ class TrainingServer:
             case Pause():
                 self._set_state("paused")
             case Step(n):
-                self._pause_if_running()
                 self.steps_left += max(int(n), 0)
+                self._stepping()
             case StepEpoch():
-                self._pause_if_running()
                 self.epoch_requested = True
+                self._stepping()
             case SetSpeed(steps_per_second):
                 self.speed = max(0.0, float(steps_per_second))
                 self.pace = (time.perf_counter(), 0)
@@ -233,13 +233,11 @@ class TrainingServer:
             return
         if self.steps_left:
             self.steps_left = max(0, self.steps_left - len(report.costs))
-            if not self.steps_left and self.state != "running":
-                self._set_state("paused")
         if report.epochs_completed:
             self._evaluate()
-            if self.epoch_requested:
-                self.epoch_requested = False
-                self._set_state("paused")
+            self.epoch_requested = False
+        if self.state == "stepping" and not (self.steps_left or self.epoch_requested):
+            self._set_state("paused")
             if trainer.finished and self.state == "running":
                 self._set_state("finished")
         self._publish()
@@ -271,9 +269,10 @@ class TrainingServer:
         self._set_state(trouble.kind)
         self.send(trouble)
 
-    def _pause_if_running(self) -> None:
-        if self.state == "running":
-            self._set_state("paused")
+    def _stepping(self) -> None:
+        """Step or Step epoch: the run stops continuous training and runs those mini-batches."""
+        if self.trainer is not None and (self.steps_left or self.epoch_requested):
+            self._set_state("stepping")
 
     def _evaluate(self, on_demand: bool = False) -> None:
         trainer = self.trainer

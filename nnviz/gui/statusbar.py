@@ -6,6 +6,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from nnviz.core.errors import plain_number
 from nnviz.engine.snapshot import Snapshot
 
 #: Seconds between refreshes of the numbers while nothing else changes.
@@ -17,7 +18,15 @@ STATE_TEXT = {
     "finished": "finished",
     "diverged": "diverged",
     "stalled": "stopped learning",
+    "stepping": "stepping",
 }
+
+
+def epoch_text(epochs_done: int, fraction: float) -> str:
+    """``"epoch 3 (41%)"`` while in epoch 3; ``"epoch 2 done"`` between epochs 2 and 3."""
+    if fraction == 0 and epochs_done:
+        return f"epoch {epochs_done} done"
+    return f"epoch {epochs_done + 1} ({fraction:.0%})"
 
 
 class TrainingStatus:
@@ -66,13 +75,14 @@ class TrainingStatus:
             return
         self._last_text, self._shown_state = now, snap.state
         self.show_state(snap.state)
-        self.epoch.setText(f"epoch {snap.epoch + 1} ({snap.epoch_fraction:.0%})")
+        self.epoch.setText(epoch_text(snap.epoch, snap.epoch_fraction))
         self.step.setText(f"step {snap.step:,}")
         if snap.state == "running" and snap.samples_per_second:
             self.speed.setText(f"{snap.samples_per_second:,.0f} samples/s")
         else:
             self.speed.setText("– samples/s")
-        self.learning_rate.setText(f"lr {snap.learning_rate:.3g}" if snap.learning_rate else "")
+        rate = snap.learning_rate
+        self.learning_rate.setText(f"lr {plain_number(rate)}" if rate else "")
         if snap.evaluations:
             ev = snap.evaluations[-1]
             self.accuracy.setText(f"test accuracy {ev.accuracy:.2%} (epoch {ev.epoch})")

@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Slot
 
-from nnviz.core.errors import NnvizError
+from nnviz.core.errors import NnvizError, plain_number
 from nnviz.core.health import Trouble
 from nnviz.core.limits import check_sizes
 from nnviz.core.network import Network
@@ -235,15 +235,17 @@ class TrainingController(QObject):
             self.dialogs.show_error("Network too large", str(exc))
             self.show_controls()
             return
+        config, advice = self._rate_for(arch)
         text = (
             f"Start a new {'-'.join(map(str, sizes))} network ({arch.activation}, "
             f"{COST_NAMES[arch.cost]} cost, seed {arch.seed})? The current network and "
-            "its training history will be replaced."
+            f"its training history will be replaced.{advice}"
         )
 
         def accept() -> None:
-            self.arch = arch
-            self.config = dataclasses.replace(self.config, seed=arch.seed)
+            self.arch, self.config = arch, config
+            self.show_controls()
+            self.engine.post(Configure(config))
             self.reset()
 
         self.dialogs.ask(text, "Reset network", accept, on_cancel=self.show_controls)
@@ -252,21 +254,44 @@ class TrainingController(QObject):
         """A preset was chosen: confirm, then apply its settings and reset."""
         preset = get_preset(name)
 
+        hidden = DEFAULT_SIZES[1:-1]  # the lessons' network, as the preset was made for
+
         def accept() -> None:
-            self.arch = Architecture(
-                name, self.arch.hidden, preset.activation, preset.cost, self.arch.seed
-            )
+            self.arch = Architecture(name, hidden, preset.activation, preset.cost, self.arch.seed)
             self.config = dataclasses.replace(preset.config, seed=self.arch.seed)
             self.show_controls()
             self.engine.post(Configure(self.config))
             self.reset()
 
+        network = "-".join(map(str, DEFAULT_SIZES))
         self.dialogs.ask(
-            f"Apply the {name} preset? {preset.description} A new network starts from "
-            "random weights.",
+            f"Apply the {name} preset? {preset.description} A new {network} network starts "
+            "from random weights.",
             "Apply preset",
             accept,
             on_cancel=self.show_controls,
+        )
+
+    def _rate_for(self, arch: Architecture) -> tuple[TrainConfig, str]:
+        """The settings for a new architecture: with another activation, a learning rate
+        that works for it with this preset, and a sentence saying so (else none)."""
+        config = dataclasses.replace(self.config, seed=arch.seed)
+        if arch.activation == self.arch.activation and arch.preset == self.arch.preset:
+            return config, ""
+        preset = get_preset(arch.preset)
+        rate = preset.rate_for(arch.activation)
+        if rate is None:
+            return config, (
+                f"\n\nNote: with the {preset.name} preset {arch.activation} neurons rarely "
+                "learn, whatever the learning rate (its weights make them saturate or die at "
+                "once); the modern preset suits them."
+            )
+        if rate == config.learning_rate:
+            return config, ""
+        return dataclasses.replace(config, learning_rate=rate), (
+            f"\n\nThe learning rate becomes {plain_number(rate)}: with the {preset.name} "
+            f"preset, {arch.activation} neurons learn best at about that rate (larger "
+            "steps can make them stop learning or blow up)."
         )
 
     def change_settings(self, changes: dict[str, Any]) -> None:
