@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import gzip
 import os
 import resource
@@ -150,10 +151,20 @@ class FullDisk:
 
 
 def _fill(filler: Path) -> None:
-    with open(filler, "wb") as handle, contextlib.suppress(OSError):  # ENOSPC: full
+    """Write zeros until the file system says it is full (unbuffered, so that nothing
+    is left to flush, and fail on the close, once it is)."""
+    block = bytes(4096)
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
         while True:
-            handle.write(b"\0" * 4096)
-            handle.flush()
+            try:
+                os.write(descriptor, block)
+            except OSError as error:
+                if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                    return
+                raise
+    finally:
+        os.close(descriptor)
 
 
 @pytest.fixture
