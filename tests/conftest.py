@@ -182,9 +182,9 @@ def full_disk(tmp_path: Path) -> Iterator[FullDisk]:
         mounted = False
 
     disk = FullDisk(folder, "tmpfs" if mounted else "rlimit")
-    if mounted:
-        _fill(folder / ".filler")
     try:
+        if mounted:
+            _fill(folder / ".filler")
         yield disk
     finally:
         if mounted:

@@ -145,7 +145,8 @@ class User:
             name = dialog.findChild(QLineEdit, "fileNameEdit")
             assert name is not None
             name.setText(path.name)
-            if path.exists():
+            saving = dialog.acceptMode() == QFileDialog.AcceptMode.AcceptSave
+            if saving and path.exists():  # only a save dialog asks to replace
                 QTimer.singleShot(50, replace)
             dialog.accept()
 

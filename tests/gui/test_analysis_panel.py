@@ -18,8 +18,9 @@ from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.core.trainer import Evaluation, evaluate
 from nnviz.engine.snapshot import EpochResult, Snapshot
-from nnviz.gui.panels.analysis import MISTAKES, SELECTED, UNSURE, AnalysisPanel
-from nnviz.gui.panels.analysis_matrix import contrast_text, share_lut, signed_shares
+from nnviz.gui.panels.analysis import AnalysisPanel
+from nnviz.gui.panels.analysis.gallery import MISTAKES, SELECTED, UNSURE
+from nnviz.gui.panels.analysis.matrix import contrast_text, share_lut, signed_shares
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

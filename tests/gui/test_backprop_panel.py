@@ -14,7 +14,8 @@ from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
-from nnviz.gui.panels.backprop import DEFAULT_ETA, REFRESH_MS, BackpropPanel
+from nnviz.gui.panels.backprop import BackpropPanel
+from nnviz.gui.panels.backprop.panel import DEFAULT_ETA, REFRESH_MS
 from nnviz.gui.panels.network import NetworkPanel
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path

@@ -19,7 +19,7 @@ from nnviz.core.trainer import Trainer
 from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
 from nnviz.gui.panels.canvas import CanvasPanel
-from nnviz.gui.panels.canvas_widget import DrawingCanvas
+from nnviz.gui.panels.canvas.drawing import DrawingCanvas
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

@@ -15,8 +15,9 @@ from pytestqt.qtbot import QtBot
 
 from nnviz.core.network import Network
 from nnviz.engine.snapshot import EpochResult, Marker, Snapshot
-from nnviz.gui.panels.cost import SMOOTHING, CostPanel
-from nnviz.gui.panels.history import nice_cost_range, nice_extent, stable_range
+from nnviz.gui.panels.cost import CostPanel
+from nnviz.gui.panels.cost.panel import SMOOTHING
+from nnviz.gui.panels.plots import nice_cost_range, nice_extent, stable_range
 from nnviz.gui.state import AppState
 
 

@@ -12,7 +12,8 @@ from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.gui import theme
-from nnviz.gui.panels.hidden import SAMPLE_SIZE, HiddenPanel
+from nnviz.gui.panels.hidden import HiddenPanel
+from nnviz.gui.panels.hidden.saturation import SAMPLE_SIZE
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

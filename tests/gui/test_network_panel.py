@@ -18,10 +18,10 @@ from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
 from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
-from nnviz.gui.panels import network_layout as nl
-from nnviz.gui.panels import network_nudges as nn
-from nnviz.gui.panels.network import EDGE_ALPHAS, NetworkPanel
-from nnviz.gui.panels.network_edges import EdgeBatch
+from nnviz.gui.panels.network import NetworkPanel
+from nnviz.gui.panels.network import layout as nl
+from nnviz.gui.panels.network import nudges as nn
+from nnviz.gui.panels.network.diagram import EDGE_ALPHAS, EdgeBatch
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

@@ -12,7 +12,8 @@ from nnviz.core.datasets import Dataset
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.engine.snapshot import Snapshot
-from nnviz.gui.panels.probes import ProbesPanel, a_digit
+from nnviz.gui.panels.probes import ProbesPanel
+from nnviz.gui.panels.probes.summary import a_digit
 from nnviz.gui.state import AppState
 from nnviz.paths import bundled_model_path
 

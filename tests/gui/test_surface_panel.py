@@ -21,7 +21,7 @@ from nnviz.engine.surface import SurfaceServer
 from nnviz.gui import theme
 from nnviz.gui.backend import EngineThread
 from nnviz.gui.panels.surface import SurfacePanel
-from nnviz.gui.panels.surface_grid import bilinear, thin_path
+from nnviz.gui.panels.surface.grid import bilinear, thin_path
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 

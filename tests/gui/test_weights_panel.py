@@ -10,7 +10,10 @@ from pytestqt.qtbot import QtBot
 from nnviz.core.network import Network
 from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
-from nnviz.gui.panels.weights import GUTTER, WeightsPanel, grid_shape, nice_levels
+from nnviz.gui.panels.plots import nice_levels
+from nnviz.gui.panels.weights import WeightsPanel
+from nnviz.gui.panels.weights.panel import GUTTER
+from nnviz.gui.panels.weights.tiles import grid_shape
 from nnviz.gui.state import AppState
 
 SIDE = 28

@@ -123,6 +123,7 @@ class _CatchUp(QObject):
             parent.visibilityChanged.connect(self._on_dock_visibility)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Replay the deferred calls when the panel is shown."""
         if event.type() == QEvent.Type.Show and self.pending:
             self.replay()
         return False

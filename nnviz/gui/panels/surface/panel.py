@@ -1,0 +1,347 @@
+"""Loss surface: the SGD path on a 2-D slice of the cost landscape, while the network trains.
+
+The :class:`~nnviz.gui.surface_controller.SurfaceController` (made by the main
+window) feeds a worker thread that records the path, fits a plane through
+parameter space (Li et al. 2018: PCA of the path, filter-normalised random
+directions, or start to now) and evaluates the exact cost on a grid of it.
+This panel only renders what comes back and sends the user's settings:
+
+- the cost on the plane as a heatmap with contours and a colour bar (linear
+  or log colours), the projected path coloured from old to new, its start and
+  the current point; hovering reads the cost at a grid point;
+- honesty: how much of the path's movement the plane explains, how far the
+  real points are from it, and a chart of the true cost at the path points
+  against the cost the surface shows at their projections.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRect, Qt, QTimer, Slot
+from PySide6.QtGui import QResizeEvent, QTextDocumentFragment
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.engine.messages import PathView, SurfaceGrid, SurfaceSettings
+from nnviz.gui.layoutgate import LayoutGate
+from nnviz.gui.panels.surface.grid import bilinear
+from nnviz.gui.panels.surface.honesty import (
+    ComparisonChart,
+    gap_text,
+    grid_text,
+    honesty_html,
+    number,
+)
+from nnviz.gui.panels.surface.map import SurfaceMap, nearest_node
+from nnviz.gui.panels.surface.toolbar import SurfaceToolbar
+from nnviz.gui.panels.visibility import while_visible
+from nnviz.gui.state import AppState
+from nnviz.gui.surface_controller import SurfaceController
+
+SIDE_BY_SIDE = 1.3  # wider than this times the height: the figures go beside the map
+HOVER_HINT = "hover the map to read the cost at a grid point"
+
+
+class SurfacePanel(QWidget):
+    """The cost landscape on a plane through parameter space, with the SGD path on it.
+
+    Parameters
+    ----------
+    state
+        The application state (new network, data set, appearance).
+    controller
+        Feeds the surface worker; the panel renders its ``grid_changed`` /
+        ``path_changed`` results and sends settings through ``configure``.
+    parent
+        Optional parent widget.
+    """
+
+    title = "Loss surface"
+
+    def __init__(
+        self, state: AppState, controller: SurfaceController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.state, self.controller = state, controller
+        self.log = False
+        self.surface_costs = np.zeros(0)  # the surface at the drawn path's projections
+        self._shown_path: PathView | None = None
+        self._honesty_html = ""
+        self._build_toolbar()
+        self._build_content()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self._stack, 1)
+        controller.grid_changed.connect(self.show_grid)
+        controller.path_changed.connect(self.show_path)
+        controller.progress.connect(self._progress_changed)
+        controller.failed.connect(self._failed)
+        controller.settings_changed.connect(self._sync_controls)
+        state.network_replaced.connect(self._network_replaced)
+        state.dataset_loaded.connect(self._update_hint)
+        state.appearance_changed.connect(self._restyle)
+        self._restyle()
+        self._progress_changed(*controller.rows)
+        self.show_grid(controller.grid)
+
+    # ------------------------------------------------------------------ building
+    def _build_toolbar(self) -> None:
+        self.toolbar = SurfaceToolbar()
+        bar = self.toolbar
+        self.plane_box, self.resolution_box, self.subset_box = (
+            bar.plane_box,
+            bar.resolution_box,
+            bar.subset_box,
+        )
+        self.auto_box, self.log_box, self.refit_button = bar.auto_box, bar.log_box, bar.refit_button
+        bar.show_settings(self.controller.settings)
+        for box, name in ((self.plane_box, "plane"), (self.resolution_box, "resolution"),
+                          (self.subset_box, "subset")):  # fmt: skip
+            box.activated.connect(lambda _i, b=box, n=name: self._configure(**{n: b.currentData()}))
+        self.auto_box.toggled.connect(lambda on: self._configure(refit=False, auto_refit=on))
+        self.log_box.toggled.connect(self.set_log_scale)
+        self.refit_button.clicked.connect(self.controller.refit)
+
+    def _build_content(self) -> None:
+        self.map = SurfaceMap()
+        self.map.setMinimumSize(200, 120)
+        self.map.hovered.connect(self._hovered)
+        self.chart = ComparisonChart()
+        self.chart.setMinimumHeight(64)
+        self.readout = _line_label(HOVER_HINT)
+        # A plain label, not a QProgressBar: QProgressBar.setValue repaints at
+        # once, which forces the whole window's pending paints to happen then
+        # (measured: 8-14% of the GUI thread's time while training).
+        self.progress_label = QLabel(progress_text(41, 41))
+        # A fixed size (room for the longest text): a new row count every ~30 ms
+        # while the surface is computed would re-lay out the panel each time.
+        self.progress_label.setFixedSize(self.progress_label.sizeHint())
+        self.progress_label.hide()
+        self.honesty = QLabel()
+        self.honesty.setTextFormat(Qt.TextFormat.RichText)
+        self.honesty.setWordWrap(True)
+        self.honesty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # a fixed height, set when the width or the number of lines changes: a new text
+        # (up to 20 a second) must not re-lay out the panel, resizing both plots
+        self.honesty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.honesty.setToolTip(
+            "The path lives in thousands of dimensions; the map is one plane through them.\n"
+            "Where the path leaves the plane, the colour under it is not the cost it met."
+        )
+        readout_row = QHBoxLayout()
+        readout_row.addWidget(self.readout, 1)
+        readout_row.addWidget(self.progress_label)
+        map_column, info_column = QVBoxLayout(), QVBoxLayout()
+        map_column.addWidget(self.map, 1)
+        map_column.addLayout(readout_row)
+        info_column.addWidget(LayoutGate(self.honesty))  # its text changes every frame
+        info_column.addWidget(self.chart, 1)
+        for column in (map_column, info_column):
+            column.setSpacing(2)
+        content = QWidget()
+        self._columns = QBoxLayout(QBoxLayout.Direction.TopToBottom, content)
+        self._columns.setContentsMargins(0, 0, 0, 0)
+        self._columns.addLayout(map_column, 5)
+        self._columns.addLayout(info_column, 3)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setMargin(24)
+        font = self.hint.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.hint.setFont(font)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(content)
+        self._stack.addWidget(self.hint)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Map and figures side by side in a wide dock, stacked in a tall one."""
+        super().resizeEvent(event)
+        self.toolbar.set_compact(self.width() < self.toolbar.one_row_width + 8)
+        wide = self.width() > SIDE_BY_SIDE * self.height()
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self._columns.direction() != direction:
+            self._columns.setDirection(direction)
+        QTimer.singleShot(0, self, self._fit_honesty)  # once the label has its new width
+
+    def _fit_honesty(self) -> None:
+        """Give the honesty text the height its lines need at the label's width."""
+        plain = self.honesty_text()
+        width = max(self.honesty.width(), 50)
+        box = self.honesty.fontMetrics().boundingRect(
+            QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, plain
+        )
+        needed = box.height() + 2
+        if needed != self.honesty.height():
+            self.honesty.setFixedHeight(needed)
+
+    # ------------------------------------------------------------------ settings
+    @Slot(object)
+    def _sync_controls(self, settings: SurfaceSettings) -> None:
+        self.toolbar.show_settings(settings)
+
+    def _configure(self, refit: bool = True, **changes: Any) -> None:
+        settings = dataclasses.replace(self.controller.settings, **changes)
+        if settings != self.controller.settings or refit:
+            self.controller.configure(settings, refit=refit)
+        self._update_hint()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Colour the map (and the chart's cost axis) on a log scale."""
+        if self.log_box.isChecked() != on:
+            self.log_box.setChecked(on)  # comes back here through toggled
+            return
+        self.log = on
+        self.chart.set_log(on)
+        self.show_grid(self.controller.grid)
+
+    def log_scale(self) -> bool:
+        """Whether the colours are logarithmic."""
+        return self.log
+
+    # ------------------------------------------------------------------ results
+    @Slot(object)
+    @while_visible
+    def show_grid(self, grid: SurfaceGrid | None) -> None:
+        """Show a new surface (None: no surface yet), then the path on it."""
+        self.map.set_grid(grid, self.log)
+        self._shown_path = None
+        path = self.controller.path
+        if grid is not None and path is not None and path.fit == grid.fit:
+            self.show_path(path)
+        else:  # no path on this plane yet (it follows at once): draw none rather than a wrong one
+            self.map.set_path(np.zeros((0, 2)))
+            self.chart.set_data(np.zeros(0), np.zeros(0), np.zeros(0))
+        self._hovered(math.nan, math.nan)
+        self._update_hint()
+
+    @Slot(object)
+    @while_visible
+    def show_path(self, path: PathView) -> None:
+        """Draw the path, the comparison chart and the honesty figures."""
+        grid = self.controller.grid
+        if grid is None or path.fit != grid.fit:  # not on this plane: its grid is on the way
+            self._update_hint()
+            return
+        self._shown_path = path
+        self.map.set_path(path.coords)
+        self.surface_costs = bilinear(grid.a, grid.b, grid.costs, path.coords)
+        self.chart.set_data(path.steps, path.true_costs, self.surface_costs)
+        gap = gap_text(path.true_costs, self.surface_costs)
+        text = honesty_html(grid, path, gap, self.state.dark)
+        if text != self._honesty_html:
+            self._honesty_html = text
+            self.honesty.setText(text)
+            self._fit_honesty()
+
+    @Slot(int, int)
+    def _progress_changed(self, done: int, rows: int) -> None:
+        busy = rows > 0
+        if self.progress_label.isVisibleTo(self) != busy:
+            self.progress_label.setVisible(busy)
+        if busy:
+            self.progress_label.setText(progress_text(done, rows))
+        if self.controller.grid is None:
+            self._update_hint()
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        if self.controller.grid is not None:
+            self.readout.setText(f"Refit failed: {message.splitlines()[0]}")
+        self._update_hint()
+
+    @Slot()
+    def _network_replaced(self) -> None:
+        self.show_grid(None)
+
+    # ------------------------------------------------------------------ hint, hover, looks
+    def hint_text(self) -> str:
+        """What the panel says instead of a map ("" when a surface is shown)."""
+        controller = self.controller
+        if controller.grid is not None:
+            return ""
+        if controller.error:
+            return f"The surface could not be made: {controller.error.splitlines()[0]}"
+        if self.state.dataset is None:
+            return (
+                "MNIST is needed to evaluate the surface.\n"
+                "It is loaded when you press Train (or open a data folder)."
+            )
+        done, rows = controller.rows
+        if rows:
+            return f"Computing the first surface: {done} of {rows} rows…"
+        points = len(controller.path.steps) if controller.path is not None else 0
+        if controller.settings.plane != "random" and points < 3:
+            return (
+                "Train to draw a path.\n\nThe map is a slice through the network's "
+                f"{self.state.net.n_params:,} parameters: a plane fitted to the path that "
+                f"gradient descent takes (it needs 3 points; the path has {points} so far)."
+            )
+        return "Waiting for the first surface…"
+
+    def _update_hint(self) -> None:
+        text = self.hint_text()
+        if text:
+            self.hint.setText(text)
+        self._stack.setCurrentIndex(1 if text else 0)
+
+    def showing_hint(self) -> bool:
+        """Whether the hint is shown instead of the map."""
+        return self._stack.currentIndex() == 1
+
+    @Slot(float, float)
+    def _hovered(self, a: float, b: float) -> None:
+        grid = self.controller.grid
+        node = nearest_node(grid, a, b) if grid is not None else None
+        if grid is None or node is None:
+            self.readout.setText(
+                f"{grid_text(grid)} · hover to read a point" if grid else HOVER_HINT
+            )
+            return
+        i, j = node
+        name1, name2 = (label.split(" (")[0] for label in (grid.label1, grid.label2))
+        self.readout.setText(
+            f"cost {number(float(grid.costs[i, j]))} at the grid point "
+            f"{name1} = {grid.a[j]:.3g}, {name2} = {grid.b[i]:.3g}"
+        )
+
+    def honesty_text(self) -> str:
+        """The honesty lines under the map, as plain text."""
+        return QTextDocumentFragment.fromHtml(self.honesty.text()).toPlainText()
+
+    def readout_text(self) -> str:
+        """The hover readout line."""
+        return self.readout.text()
+
+    @Slot()
+    def _restyle(self) -> None:
+        dark = self.state.dark
+        self.map.restyle(dark)
+        self.chart.restyle(dark)
+        self._honesty_html = ""
+        if self._shown_path is not None:
+            self.show_path(self._shown_path)
+
+
+def progress_text(done: int, rows: int) -> str:
+    """The progress line while a surface is computed."""
+    return f"computing the surface: row {done} of {rows}…"
+
+
+def _line_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    return label
