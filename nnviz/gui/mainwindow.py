@@ -59,7 +59,7 @@ from nnviz.gui.training import TrainingController
 
 #: Bump when the set or arrangement of panels changes: a saved layout of
 #: another version is ignored (its docks would land in odd places).
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: backprop beside the network (tabbed with the surface)
 LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 
 
@@ -167,7 +167,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ panels
     def _make_panels(self) -> Panels:
-        """Three columns: drawing | network and cost | loss surface; more in tabs."""
+        """Three columns: drawing | network and cost | loss surface or backprop; more in tabs.
+
+        Views used together sit side by side: the network (click a neuron) beside
+        backprop (its wishes), the canvas beside the network it feeds.
+        """
         state = self.state
         network = NetworkPanel(state, self)
         panels = Panels(
@@ -190,9 +194,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["network"], d["cost"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["weights"], d["hidden"])
         self.tabifyDockWidget(d["hidden"], d["probes"])
-        self.tabifyDockWidget(d["network"], d["backprop"])
+        self.tabifyDockWidget(d["surface"], d["backprop"])  # beside the network it explains
         self.tabifyDockWidget(d["cost"], d["analysis"])
-        for front in ("weights", "network", "cost"):
+        for front in ("weights", "surface", "cost"):
             d[front].raise_()
         cache_axes(self)
         # The central widget is unused: the panels share the whole window.

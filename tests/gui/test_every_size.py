@@ -27,7 +27,9 @@ def test_every_tab_fits(open_window, size) -> None:
     window = user.window
     window.resize(width, height)
     window.reset_layout()
-    user.qtbot.waitUntil(lambda: window.width() == width and window.height() == height)
+    QApplication.processEvents()
+    smallest = window.minimumSizeHint()
+    assert (window.width(), window.height()) == size, f"the window cannot be smaller than {smallest}"
     user.wait_for_step(0)
     _settle(user)
     problems: list[str] = []

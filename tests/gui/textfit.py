@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+from PySide6 import QtGui
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QTextDocument
 from PySide6.QtWidgets import (
@@ -63,7 +64,9 @@ def in_sight(widget: QWidget) -> bool:
 
 
 def _plain(text: str, widget: QLabel) -> str:
-    if widget.textFormat() == Qt.TextFormat.RichText or Qt.mightBeRichText(text):
+    if widget.textFormat() == Qt.TextFormat.RichText or (
+        widget.textFormat() == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(text)
+    ):
         document = QTextDocument()
         document.setHtml(text)
         return document.toPlainText()
@@ -219,6 +222,8 @@ def misfits(window: QMainWindow) -> list[str]:
             problems.extend(f"{name(widget)}: {p}" for p in _tabs(widget))
         if isinstance(widget, QGraphicsView):
             problems.extend(f"{name(widget)}: {p}" for p in _plot_texts(widget))
-        if not isinstance(widget, (QAbstractSpinBox, QComboBox, QGraphicsView, QDockWidget)):
+        # the window's own children are docks (checked above), tool bars and Qt's tab bars
+        skip = (QMainWindow, QAbstractSpinBox, QComboBox, QGraphicsView, QDockWidget)
+        if not isinstance(widget, skip):
             problems.extend(_overlaps(widget))
     return problems
