@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QDoubleSpinBox,
     QLabel,
@@ -138,14 +139,12 @@ class RunToolbar(QToolBar):
         self._speed_moved(self.speed.value())
 
     def _labelled(self, text: str, widget: QWidget) -> None:
-        label = QLabel(f" {text} ")
-        label.setBuddy(widget)
-        self.addWidget(label)
-        self.addWidget(widget)
+        _add_labelled(self, text, widget)
 
     def _speed_moved(self, index: int) -> None:
         speed = SPEEDS[index]
-        self.speed_label.setText("full speed" if speed == 0 else f"{speed:g} steps/s")
+        self.speed_label.setText(speed_text(speed))
+        self.speed.setAccessibleDescription(f"Training speed: {speed_text(speed)}")
         self.speed_changed.emit(speed)
 
     def _emit(self, key: str, value: float) -> None:
@@ -173,6 +172,65 @@ class RunToolbar(QToolBar):
         return SPEEDS[self.speed.value()]
 
 
+def speed_text(speed: float) -> str:
+    """``"full speed"``, ``"1 step/s"``, ``"25 steps/s"``."""
+    if speed == 0:
+        return "full speed"
+    return f"{speed:g} step/s" if speed == 1 else f"{speed:g} steps/s"
+
+
+class HandsBackSpace(QObject):
+    """Space trains, and Enter hands the keyboard back, while a toolbar field has focus.
+
+    A spin box would swallow Space (it is a character it could type), so the
+    Train shortcut never fired while the learning rate had focus. Here Space
+    first finishes the edit (the value is in force) and then lets the window's
+    shortcut have it. The hidden-layers field needs its spaces ("16 16"):
+    there Enter finishes the edit and gives the focus back to the window, so
+    the next Space trains.
+    """
+
+    def __init__(self, parent: QObject, spaces_typed: QWidget) -> None:
+        super().__init__(parent)
+        self._spaces_typed = spaces_typed
+
+    def watch(self, field: QWidget) -> None:
+        """Watch ``field`` (a spin box is watched through its line edit)."""
+        field.installEventFilter(self)
+        edit = field.findChild(QLineEdit) if isinstance(field, QAbstractSpinBox) else None
+        if edit is not None:
+            edit.installEventFilter(self)
+
+    def _field(self, watched: QObject) -> QWidget | None:
+        parent = watched.parent()
+        if isinstance(parent, QAbstractSpinBox):
+            return parent
+        return watched if isinstance(watched, QWidget) else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        field = self._field(watched)
+        if field is None or not isinstance(event, QKeyEvent):
+            return False
+        key = event.key()
+        if event.type() == QEvent.Type.ShortcutOverride and key == Qt.Key.Key_Space:
+            if field is self._spaces_typed or event.modifiers() != Qt.KeyboardModifier.NoModifier:
+                return False
+            self._hand_back(field)  # the edit is finished before Train runs
+            event.ignore()  # the window's shortcut takes the key
+            return True
+        enter = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if event.type() == QEvent.Type.KeyPress and enter and field is self._spaces_typed:
+            # let the field finish its edit first, then hand the focus back
+            QTimer.singleShot(0, lambda: self._hand_back(field))
+        return False
+
+    @staticmethod
+    def _hand_back(field: QWidget) -> None:
+        focus = QApplication.focusWidget()
+        if focus is not None and (focus is field or field.isAncestorOf(focus)):
+            focus.clearFocus()  # a spin box finishes its edit as it loses the focus
+
+
 def _double_spin(low: float, high: float, decimals: int, tip: str) -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
     spin.setRange(low, high)
@@ -181,6 +239,16 @@ def _double_spin(low: float, high: float, decimals: int, tip: str) -> QDoubleSpi
     spin.setKeyboardTracking(False)
     spin.setToolTip(tip)
     return spin
+
+
+def _add_labelled(bar: QToolBar, text: str, widget: QWidget) -> None:
+    """A toolbar field with its label, named for screen readers."""
+    label = QLabel(f" {text} ")
+    label.setBuddy(widget)
+    widget.setAccessibleName(text)
+    widget.setAccessibleDescription(widget.toolTip())
+    bar.addWidget(label)
+    bar.addWidget(widget)
 
 
 class NetworkToolbar(QToolBar):
@@ -205,6 +273,7 @@ class NetworkToolbar(QToolBar):
         self.setObjectName("network_toolbar")
         self.preset = QComboBox()
         self.preset.addItems(list(PRESETS))
+        self.preset.setToolTip("A whole set-up at once: architecture, cost and training settings")
         for i, preset in enumerate(PRESETS.values()):
             self.preset.setItemData(i, preset.description, Qt.ItemDataRole.ToolTipRole)
         self._labelled("Preset", self.preset)
@@ -216,6 +285,7 @@ class NetworkToolbar(QToolBar):
         self._labelled("Hidden", self.hidden)
         self.activation = QComboBox()
         self.activation.addItems(list(ACTIVATIONS))
+        self.activation.setToolTip("The hidden neurons' activation function")
         self._labelled("Activation", self.activation)
         self.cost = QComboBox()
         for name in COSTS:
@@ -242,10 +312,7 @@ class NetworkToolbar(QToolBar):
         self._shown: Architecture | None = None
 
     def _labelled(self, text: str, widget: QWidget) -> None:
-        label = QLabel(f" {text} ")
-        label.setBuddy(widget)
-        self.addWidget(label)
-        self.addWidget(widget)
+        _add_labelled(self, text, widget)
 
     def architecture(self) -> Architecture | None:
         """What the controls describe now; None if the hidden sizes are invalid."""

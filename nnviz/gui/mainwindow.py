@@ -35,7 +35,7 @@ from nnviz.core.fileio import atomic_write_bytes
 from nnviz.core.network import Network
 from nnviz.gui import theme
 from nnviz.gui.backend import Backend
-from nnviz.gui.controls import Actions, Controls, NetworkToolbar, RunToolbar
+from nnviz.gui.controls import Actions, Controls, HandsBackSpace, NetworkToolbar, RunToolbar
 from nnviz.gui.datasource import DataSource
 from nnviz.gui.dialogs import Dialogs
 from nnviz.gui.help import HelpDialog, about_text
@@ -134,6 +134,16 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.run_bar)
         self.addToolBarBreak()
         self.addToolBar(self.network_bar)
+        self._space = HandsBackSpace(self, self.network_bar.hidden)
+        for field in (
+            self.run_bar.lr,
+            self.run_bar.batch,
+            self.run_bar.momentum,
+            self.network_bar.hidden,
+            self.network_bar.epochs,
+            self.network_bar.seed,
+        ):
+            self._space.watch(field)
         self.surface = SurfaceController(self.state, self.backend.surface, self)
         self.docks: dict[str, QDockWidget] = {}
         self.panels = self._make_panels()

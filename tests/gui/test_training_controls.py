@@ -188,3 +188,48 @@ def test_exporting_a_panel_behind_a_tab_draws_it_fresh(open_window, tmp_path) ->
     assert drawn is not None and len(drawn) == 40  # ... and was drawn for the picture
     old, new = grey(before), grey(after)
     assert old.shape == new.shape and np.abs(old - new).mean() > 0.5  # the curve is there
+
+
+def test_space_trains_while_a_toolbar_field_has_focus(open_window) -> None:
+    """Typed into the learning rate but not yet confirmed: Space makes the value count and trains."""
+    user = open_window()
+    window = user.window
+    lr = window.run_bar.lr
+    window.activateWindow()
+    lr.setFocus()
+    user.qtbot.waitUntil(lr.hasFocus)
+    lr.selectAll()
+    user.qtbot.keyClicks(lr, "0.05")
+    user.qtbot.keyClick(lr, Qt.Key.Key_Space)
+    user.wait_for_state("running")
+    user.qtbot.waitUntil(lambda: user.snapshot is not None and user.snapshot.learning_rate == 0.05)
+    assert not lr.hasFocus()
+    assert lr.value() == 0.05
+
+
+def test_enter_in_the_hidden_layers_hands_space_back_to_train(open_window) -> None:
+    """The hidden-layers field types its spaces; Enter finishes it, and the next Space trains."""
+    user = open_window()
+    window = user.window
+    hidden = window.network_bar.hidden
+    window.activateWindow()
+    hidden.setFocus()
+    user.qtbot.waitUntil(hidden.hasFocus)
+    hidden.selectAll()
+    user.qtbot.keyClicks(hidden, "16 16")  # the spaces land in the field
+    assert hidden.text() == "16 16"
+    assert window.training.engine_state != "running"
+    user.qtbot.keyClick(hidden, Qt.Key.Key_Return)
+    user.qtbot.waitUntil(lambda: not hidden.hasFocus())
+    focus = window.focusWidget() or window
+    user.qtbot.keyClick(focus, Qt.Key.Key_Space)
+    user.wait_for_state("running")
+
+
+def test_the_speed_reads_as_people_say_it(open_window) -> None:
+    user = open_window()
+    move_speed_slider(user, 1)
+    assert user.window.run_bar.speed_label.text() == "1 step/s"
+    move_speed_slider(user, 5)
+    assert user.window.run_bar.speed_label.text() == "5 steps/s"
+    assert user.window.run_bar.speed.accessibleName() == "Speed"
