@@ -124,7 +124,7 @@ def test_evaluations_on_the_cost_and_accuracy_axes(panel: CostPanel, state: AppS
     assert panel.accuracy_item.getViewBox() is not panel.plot_item.vb
     low, high = right.range
     assert low <= 81.0 and 90.0 <= high <= 100.0
-    assert "90.0%" in panel._status.text()
+    assert "90.0%" in panel.status_text()
 
 
 def test_markers_draw_labelled_lines(panel: CostPanel, state: AppState) -> None:
@@ -132,8 +132,10 @@ def test_markers_draw_labelled_lines(panel: CostPanel, state: AppState) -> None:
     state.apply_snapshot(snapshot(state, np.arange(100), np.ones(100), markers=markers))
     lines = panel.marker_lines()
     assert [line.value() for line in lines] == [40, 90]
-    assert [line.label.toPlainText() for line in lines] == ["lr 3 → 0.5", "batch 10 → 32"]
     assert all(line.angle == 90 and line.scene() is not None for line in lines)
+    panel.redraw()
+    texts = [label.text() for label in panel.marker_labels()]
+    assert texts == ["lr 3 → 0.5", "batch 10 → 32"]  # far apart: one label each
 
 
 def test_history_cleared_empties_everything(panel: CostPanel, state: AppState) -> None:

@@ -30,7 +30,10 @@ from nnviz.engine.snapshot import Snapshot
 from nnviz.gui import theme
 from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels import plots
+from nnviz.gui.panels.cost.axes import CostAxis, PercentAxis, StepAxis
 from nnviz.gui.panels.cost.history import CostHistory
+from nnviz.gui.panels.cost.markers import MarkerLayer
+from nnviz.gui.panels.cost.status import FittingLabel, status_texts
 from nnviz.gui.panels.plots import Extent, follow_extent
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
@@ -72,19 +75,6 @@ def legend_html(train: QColor, faint: QColor) -> str:
     )
 
 
-class PercentAxis(pg.AxisItem):
-    """The accuracy axis: values are percent; it stays linear when the cost axis goes log."""
-
-    def setLogMode(self, *args: object, **kwargs: object) -> None:
-        """Ignore log mode (``PlotItem`` switches every axis; accuracy stays linear)."""
-        super().setLogMode(False, False)
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        """Ticks as ``"95%"`` (one decimal when ticks are closer than 1%)."""
-        decimals = 0 if spacing >= 1 else 1
-        return [f"{v:.{decimals}f}%" for v in values]
-
-
 class CostPanel(QWidget):
     """Mini-batch cost (raw and smoothed), test cost and accuracy per epoch.
 
@@ -103,7 +93,6 @@ class CostPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.history = CostHistory(SMOOTHING)
-        self._marker_lines: list[pg.InfiniteLine] = []
         self._drawn_evaluations = -1
         self._follow = True  # the x range shows the whole run (False once the user zooms)
         self._extent: Extent | None = None
@@ -119,6 +108,7 @@ class CostPanel(QWidget):
         layout.addLayout(self._toolbar)
         layout.addWidget(self._cost_label)
         layout.addWidget(self._plot_widget, 1)
+        self._name_for_screen_readers()
         state.snapshot_received.connect(self.add_snapshot)
         state.history_cleared.connect(self.clear)
         state.network_replaced.connect(self._describe_cost)
@@ -135,9 +125,7 @@ class CostPanel(QWidget):
         self._all_button.setText("show all")
         self._all_button.setToolTip("Zoom out to the whole run and follow the new steps")
         self._all_button.clicked.connect(self.follow_latest)
-        self._status = QLabel()
-        self._status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._status = FittingLabel()
         self._cost_label = QLabel()  # legend and which cost is shown
         self._cost_label.setTextFormat(Qt.TextFormat.RichText)
         self._cost_label.setWordWrap(True)
@@ -147,8 +135,25 @@ class CostPanel(QWidget):
         self._toolbar.addWidget(self._all_button)
         self._toolbar.addWidget(LayoutGate(self._status), 1)  # its text changes every frame
 
+    def _name_for_screen_readers(self) -> None:
+        self.setAccessibleName("Cost panel")
+        self.setAccessibleDescription(
+            "How wrong the network is as it trains: the cost curve, test results, settings changes."
+        )
+        self._plot_widget.setAccessibleName("Cost curve")
+        self._plot_widget.setAccessibleDescription(
+            "The cost of every mini-batch and its smoothed average over the training steps, "
+            "the test cost and test accuracy after each epoch, and dashed lines where a "
+            "setting changed."
+        )
+        self._log_box.setAccessibleName("Logarithmic cost axis")
+        self._all_button.setAccessibleName("Show all steps")
+        self._status.setAccessibleName("Training progress")
+        self._cost_label.setAccessibleName("Legend and cost function")
+
     def _build_plot(self) -> None:
-        self._plot_widget = pg.PlotWidget(axisItems={"right": PercentAxis("right")})
+        axes = {"left": CostAxis("left"), "bottom": StepAxis("bottom")}
+        self._plot_widget = pg.PlotWidget(axisItems={**axes, "right": PercentAxis("right")})
         plot = self.plot_item = self._plot_widget.getPlotItem()
         plot.setLabel("bottom", "mini-batch (step)")
         plot.setLabel("left", "cost")
@@ -161,6 +166,7 @@ class CostPanel(QWidget):
         self._test_cost = plot.plot(symbol="o", symbolSize=7)
         self._test_cost.setZValue(3)
         self._build_accuracy_axis(plot)
+        self._markers = MarkerLayer(plot)
         # the view follows the run in "nice" jumps, not every frame: re-ticking the axes
         # each frame doubled the cost of a redraw
         plot.disableAutoRange()
@@ -169,6 +175,8 @@ class CostPanel(QWidget):
 
     def _build_accuracy_axis(self, plot: pg.PlotItem) -> None:
         self._acc_view = pg.ViewBox(enableMenu=False)
+        # above the plot (and its band of mini-batch costs): a ViewBox sits at z -100
+        self._acc_view.setZValue(plot.zValue() + 1)
         plot.showAxis("right")
         plot.scene().addItem(self._acc_view)
         axis = plot.getAxis("right")
@@ -194,35 +202,16 @@ class CostPanel(QWidget):
             )
         for marker in snapshot.markers:
             self.history.markers.append((marker.step, marker.text))
-            self._add_marker_line(marker.step, marker.text)
+            self._markers.add(marker.step, marker.text)
         if not self._timer.isActive():
             self._timer.start()
 
     def clear(self) -> None:
         """Forget the history (a new network or a reset) and redraw at once."""
         self.history.clear()
-        for line in self._marker_lines:
-            self.plot_item.removeItem(line)
-        self._marker_lines.clear()
+        self._markers.clear()
         self._drawn_evaluations = -1
         self.follow_latest()
-
-    def _add_marker_line(self, step: int, text: str) -> None:
-        line = pg.InfiniteLine(pos=step, angle=90, label=text)
-        line.label.setPosition(0.95)
-        line.label.anchors = [(0, 0), (1, 0)]  # right of the line, or left near the edge
-        self._style_marker(line)
-        self.plot_item.addItem(line, ignoreBounds=True)
-        self._marker_lines.append(line)
-
-    def _style_marker(self, line: pg.InfiniteLine) -> None:
-        background, foreground = theme.plot_colours(self.state.dark)
-        line.setPen(pg.mkPen(foreground, width=1, style=Qt.PenStyle.DashLine))
-        line.label.setColor(foreground)
-        plate = QColor(background)
-        plate.setAlpha(200)  # readable over the curves it crosses
-        line.label.fill = pg.mkBrush(plate)
-        line.label.update()
 
     # ------------------------------------------------------------------ drawing
     @while_visible
@@ -274,19 +263,7 @@ class CostPanel(QWidget):
         self._view_moved()
 
     def _update_status(self) -> None:
-        history = self.history
-        if not len(history):
-            self._status.setText("no training yet: press Train")
-            return
-        parts = [f"step {int(history.steps.view[-1]):,}"]
-        parts.append(f"smoothed {history.smoothed.values[-1]:.3g}")
-        tip = [f"smoothed cost after step {parts[0][5:]}: {history.smoothed.values[-1]:.6g}"]
-        if len(history.accuracies):
-            epoch, accuracy = int(history.eval_epochs.view[-1]), history.accuracies.view[-1]
-            parts.append(f"test {accuracy:.1%}")
-            tip.append(f"test accuracy after epoch {epoch}: {accuracy:.2%}")
-        self._status.setText(" · ".join(parts))
-        self._status.setToolTip("\n".join(tip))
+        self._status.set_texts(*status_texts(self.history))
 
     def _describe_cost(self) -> None:
         net = self.state.net
@@ -306,8 +283,7 @@ class CostPanel(QWidget):
         self._accuracy.setPen(pg.mkPen(ACCURACY, width=1.5, style=Qt.PenStyle.DashLine))
         self._accuracy.setSymbolBrush(ACCURACY)
         self._accuracy.setSymbolPen(pg.mkPen(background))
-        for line in self._marker_lines:
-            self._style_marker(line)
+        self._markers.restyle(self.state.dark)
         # the thin faint line needs a stronger tint as a short mark
         self._legend = legend_html(train, theme.blend(QColor(train), QColor(background), 110))
         self._describe_cost()
@@ -378,7 +354,15 @@ class CostPanel(QWidget):
 
     def marker_lines(self) -> list[pg.InfiniteLine]:
         """The vertical lines of the settings changes."""
-        return list(self._marker_lines)
+        return list(self._markers.lines)
+
+    def marker_labels(self) -> list[plots.FastLabel]:
+        """The labels of the settings changes shown now (one per stack of close changes)."""
+        return [label for label in self._markers.labels if label.isVisible()]
+
+    def status_text(self) -> str:
+        """The status line as shown (``"step 5 · smoothed 0.31"``)."""
+        return self._status.text()
 
     def export_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the history as CSV (layout: :meth:`CostHistory.export_csv`)."""
