@@ -51,6 +51,7 @@ from nnviz.gui.panels.probes import ProbesPanel
 from nnviz.gui.panels.surface import SurfacePanel
 from nnviz.gui.panels.visibility import catch_up_now
 from nnviz.gui.panels.weights import WeightsPanel
+from nnviz.gui.proportions import KeepProportions
 from nnviz.gui.settings import UserSettings, read_settings, write_settings
 from nnviz.gui.state import AppState
 from nnviz.gui.statusbar import TrainingStatus
@@ -59,6 +60,9 @@ from nnviz.gui.training import TrainingController
 
 #: Bump when the set or arrangement of panels changes: a saved layout of
 #: another version is ignored (its docks would land in odd places).
+#: The first-start layout: the columns' shares of the width, the left rows' of the height.
+COLUMNS = (0.31, 0.37, 0.32)
+LEFT_ROWS = (0.42, 0.58)
 LAYOUT_VERSION = 3  # 3: backprop beside the network (tabbed with the surface)
 LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 
@@ -147,6 +151,15 @@ class MainWindow(QMainWindow):
         self.surface = SurfaceController(self.state, self.backend.surface, self)
         self.docks: dict[str, QDockWidget] = {}
         self.panels = self._make_panels()
+        d = self.docks
+        self._proportions = KeepProportions(
+            self,
+            columns=[[d["canvas"]], [d["network"]], [d["surface"], d["backprop"]]],
+            rows=[
+                [[d["canvas"]], [d["weights"], d["hidden"], d["probes"]]],
+                [[d["network"]], [d["cost"], d["analysis"]]],
+            ],
+        )
         self.status = TrainingStatus(self.statusBar())
         self.data = DataSource(self.state, self, data_dir)
         self.training = TrainingController(
@@ -230,14 +243,15 @@ class MainWindow(QMainWindow):
         """Column widths and row heights of the first-start layout (needs a shown window)."""
         d = self.docks
         width = max(self.width(), 900)
-        columns = [round(width * f) for f in (0.31, 0.37, 0.32)]
+        columns = [round(width * f) for f in COLUMNS]
         self.resizeDocks(
             [d["canvas"], d["network"], d["surface"]], columns, Qt.Orientation.Horizontal
         )
         height = max(self.height() - 120, 500)
-        rows = [round(height * 0.42), round(height * 0.58)]
+        rows = [round(height * f) for f in LEFT_ROWS]
         self.resizeDocks([d["canvas"], d["weights"]], rows, Qt.Orientation.Vertical)
         self.resizeDocks([d["network"], d["cost"]], [height // 2] * 2, Qt.Orientation.Vertical)
+        self._proportions.intend(list(COLUMNS), [list(LEFT_ROWS), [0.5, 0.5]])
 
     def showEvent(self, event: QShowEvent) -> None:
         """At the first show without a saved layout, size the columns sensibly."""
@@ -246,6 +260,8 @@ class MainWindow(QMainWindow):
             self._sized = True
             if not self._restored_layout:
                 QTimer.singleShot(0, self._default_sizes)
+            else:
+                QTimer.singleShot(0, self._proportions.remember)
 
     def add_panel(self, name: str, panel: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         """Add another panel as a dock (used by later panels such as the loss surface)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from textfit import misfits
@@ -45,3 +46,53 @@ def test_every_tab_fits(open_window, size) -> None:
                     seen.add(problem)
                     problems.append(f"[{name}] {problem}")
     assert not problems, f"at {width}×{height}:\n" + "\n".join(problems)
+
+
+def _widths(window) -> list[int]:
+    return [window.docks[name].width() for name in ("canvas", "network", "surface")]
+
+
+def test_an_enlarged_window_keeps_its_columns_balanced(open_window) -> None:
+    """Opened small, then enlarged: the columns share the room as at a first start there."""
+    user = open_window()
+    window = user.window
+    smallest = window.minimumSizeHint()
+    window.resize(smallest)
+    window.reset_layout()
+    _settle(user)
+    window.resize(1920, 1080)
+    user.qtbot.waitUntil(lambda: window.width() == 1920)
+    _settle(user)
+    enlarged = _widths(window)
+    window.reset_layout()
+    _settle(user)
+    fresh = _widths(window)
+    for got, meant in zip(enlarged, fresh, strict=True):
+        assert abs(got - meant) <= 0.03 * sum(fresh), (enlarged, fresh)
+
+
+def test_a_dragged_separator_is_kept_when_the_window_grows(open_window) -> None:
+    """The user widened the drawing column: it stays wider in a larger window."""
+    user = open_window()
+    window = user.window
+    window.resize(1500, 940)
+    window.reset_layout()
+    _settle(user)
+    canvas, network = window.docks["canvas"].geometry(), window.docks["network"].geometry()
+    start = QPoint((canvas.right() + network.left()) // 2, network.top() + 40)  # the separator
+    qtbot = user.qtbot
+    qtbot.mouseMove(window, start)  # the pointer comes to the separator first
+    qtbot.mousePress(window, Qt.MouseButton.LeftButton, pos=start)
+    for dx in (20, 40, 60, 80):
+        qtbot.mouseMove(window, start + QPoint(dx, 0))
+        QApplication.processEvents()
+    qtbot.mouseRelease(window, Qt.MouseButton.LeftButton, pos=start + QPoint(80, 0))
+    _settle(user)
+    dragged = _widths(window)
+    assert dragged[0] > 0.31 * 1500 + 40, dragged  # the drag took
+    share = dragged[0] / sum(dragged)
+    window.resize(1920, 1080)
+    user.qtbot.waitUntil(lambda: window.width() == 1920)
+    _settle(user)
+    grown = _widths(window)
+    assert abs(grown[0] / sum(grown) - share) < 0.02, (dragged, grown)
