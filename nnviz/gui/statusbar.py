@@ -49,10 +49,32 @@ class TrainingStatus:
         ):
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
-        self.state.setMinimumWidth(90)
+        # Room for the widest text each label shows in a long run, so that no
+        # text is cut while the bar catches up and nothing jumps as digits grow.
+        widest = {
+            self.state: max(STATE_TEXT.values(), key=len),
+            self.epoch: "epoch 1000 (100%)",
+            self.step: "step 10,000,000",
+            self.speed: "100,000 samples/s",
+            self.accuracy: "test accuracy 100.00% (epoch 1000)",
+            self.learning_rate: "lr 0.0001",
+        }
+        for label, text in widest.items():
+            margins = label.contentsMargins()
+            room = label.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right()
+            label.setMinimumWidth(room + 2)
+        names = {
+            self.state: "training state",
+            self.epoch: "epoch",
+            self.step: "step",
+            self.speed: "training speed",
+            self.accuracy: "test accuracy",
+            self.learning_rate: "learning rate in force",
+        }
+        for label, name in names.items():
+            label.setAccessibleName(name)
         self._last_text = 0.0
         self._shown_state = ""
-        self.speed.setMinimumWidth(120)
 
     def show_state(self, state: str) -> None:
         """The worker's state in plain words."""
