@@ -1,10 +1,23 @@
-"""Help: keyboard shortcuts, a few tips, and the About text."""
+"""Help: keyboard shortcuts, a few tips, and the About text.
+
+The help dialog follows the application's palette (View ▸ Dark) while it is
+open: its text is re-rendered with the palette's colours whenever the palette
+changes, so no colour of the light palette is left behind in the document.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnviz.core import datasets
 from nnviz.paths import bundled_model_path
@@ -49,20 +62,49 @@ def help_html() -> str:
     )
 
 
+def document_css(palette: QPalette) -> str:
+    """The help document's colours, taken from ``palette`` (text, background, links)."""
+    text = palette.color(QPalette.ColorRole.Text).name()
+    base = palette.color(QPalette.ColorRole.Base).name()
+    link = palette.color(QPalette.ColorRole.Link).name()
+    return f"body {{ color: {text}; background-color: {base}; }} a {{ color: {link}; }}"
+
+
 class HelpDialog(QDialog):
-    """Shortcuts and tips (F1)."""
+    """Shortcuts and tips (F1), in the colours of the current palette."""
+
+    _PALETTE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("nnviz help")
+        self.setAccessibleName("nnviz help")
+        self.setAccessibleDescription("Keyboard shortcuts and tips for using nnviz.")
         self.browser = QTextBrowser()
-        self.browser.setHtml(help_html())
+        self.browser.setAccessibleName("Shortcuts and tips")
+        self.browser.setAccessibleDescription(
+            "A table of keyboard shortcuts followed by a list of tips."
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)
         layout.addWidget(buttons)
+        self.follow_palette()
         self.resize(520, 520)
+
+    def follow_palette(self) -> None:
+        """Render the text again in the colours of the palette the dialog has now."""
+        palette = self.palette()
+        self.browser.setPalette(palette)
+        self.browser.document().setDefaultStyleSheet(document_css(palette))
+        self.browser.setHtml(help_html())
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a switch between the light and the dark palette while open."""
+        super().changeEvent(event)
+        if event.type() in self._PALETTE_EVENTS:
+            self.follow_palette()
 
 
 def about_text(version: str, meta: dict[str, Any]) -> str:

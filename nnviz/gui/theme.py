@@ -3,6 +3,9 @@
 Weights: positive blue, negative red, zero white, as in the lessons. The
 colour-blind-safe alternative is purple/orange (the two ends of ColorBrewer's
 PuOr scheme, distinguishable with every common colour-vision deficiency).
+In the dark palette zero is a dark grey a little lighter than the plots'
+background (so a tile still shows its edge) and both ends are lighter, as
+on every dark plot: a picture of weights then reads as light strokes on dark.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ NEGATIVE = QColor(215, 45, 40)
 POSITIVE_CB = QColor(84, 39, 136)  # PuOr purple
 NEGATIVE_CB = QColor(230, 97, 1)  # PuOr orange
 HIGHLIGHT = QColor(255, 190, 30)  # the winning output, the selected neuron
+#: Zero on the dark diverging map: the dark plots' background, a little lighter.
+DARK_ZERO = QColor(58, 60, 66)
+#: How much lighter (Qt's ``QColor.lighter`` factor) the weight colours are on dark plots.
+DARK_LIGHTER = 140
 
 
 def blend(colour: QColor, background: QColor, alpha: int) -> QColor:
@@ -40,17 +47,26 @@ def sign_colours(colour_blind: bool = False) -> tuple[QColor, QColor]:
     return (POSITIVE_CB, NEGATIVE_CB) if colour_blind else (POSITIVE, NEGATIVE)
 
 
-def diverging_colormap(colour_blind: bool = False) -> pg.ColorMap:
-    """Negative -> white -> positive, symmetric about zero (use symmetric levels)."""
+def diverging_colormap(colour_blind: bool = False, dark: bool = False) -> pg.ColorMap:
+    """Negative -> zero -> positive, symmetric about zero (use symmetric levels).
+
+    Zero is white in the light palette and :data:`DARK_ZERO` in the dark one,
+    whose ends are lighter (:data:`DARK_LIGHTER`).
+    """
     positive, negative = sign_colours(colour_blind)
+    zero = QColor(255, 255, 255)
+    if dark:
+        positive, negative = positive.lighter(DARK_LIGHTER), negative.lighter(DARK_LIGHTER)
+        zero = DARK_ZERO
     stops = np.array([0.0, 0.5, 1.0])
-    colours = [negative.getRgb(), (255, 255, 255, 255), positive.getRgb()]
+    colours = [negative.getRgb(), zero.getRgb(), positive.getRgb()]
     return pg.ColorMap(stops, colours)
 
 
-def diverging_lut(colour_blind: bool = False, n: int = 256) -> np.ndarray:
+def diverging_lut(colour_blind: bool = False, n: int = 256, dark: bool = False) -> np.ndarray:
     """The diverging map as an ``(n, 4)`` uint8 lookup table for ``ImageItem``."""
-    lut: np.ndarray = diverging_colormap(colour_blind).getLookupTable(0.0, 1.0, n, alpha=True)
+    colormap = diverging_colormap(colour_blind, dark)
+    lut: np.ndarray = colormap.getLookupTable(0.0, 1.0, n, alpha=True)
     return lut
 
 

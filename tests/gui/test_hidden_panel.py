@@ -121,7 +121,7 @@ def test_layer_selector_switches(qtbot: QtBot, bundled: Network) -> None:
     state = AppState(bundled)
     panel = make_panel(qtbot, state)
     panel.set_per_image_scale(False)
-    assert panel.layer_names() == ["layer 1: weights (16)", "layer 2: effective images (16)"]
+    assert panel.layer_names() == ["layer 1 (16 neurons)", "layer 2 (16 neurons)"]
     combo = panel._layer_box
     combo.setFocus()
     qtbot.keyClick(combo, Qt.Key.Key_Up)  # a user's choice emits `activated`
@@ -185,7 +185,7 @@ def test_other_architectures(qtbot: QtBot, sizes, layer, grid) -> None:
     state = AppState(Network((784, 16, 16, 10), seed=1))
     panel = make_panel(qtbot, state)
     state.set_network(Network(sizes, seed=2))
-    assert panel.layer_names()[0] == f"layer 1: weights ({sizes[1]})"
+    assert panel.layer_names()[0] == f"layer 1 ({sizes[1]} neurons)"
     assert len(panel.layer_names()) == len(sizes) - 2
     assert panel.layer() == layer and panel.grid() == grid
     panel.set_per_image_scale(False)
@@ -224,8 +224,8 @@ def test_appearance_restyles(qtbot: QtBot, bundled: Network) -> None:
     state = AppState(bundled)
     panel = make_panel(qtbot, state)
     state.set_appearance(dark=True, colour_blind=True)
-    np.testing.assert_array_equal(panel._image.lut, theme.diverging_lut(True))
-    assert panel._hint.startswith("purple = positive")
+    np.testing.assert_array_equal(panel._image.lut, theme.diverging_lut(True, dark=True))
+    assert panel.hint().startswith("purple = positive")
     image = panel.grab().toImage()
     background = theme.plot_colours(True)[0]
     area = panel.graphics().geometry()

@@ -138,7 +138,7 @@ def test_hover_shows_neuron_pixel_and_weight(
     qtbot.mouseMove(panel.graphics().viewport(), point)
     w = state.net.weights[0][row * SIDE + col, j]
     expected = f"neuron {j}: pixel row {row}, col {col}, weight {w:+.3f}"
-    qtbot.waitUntil(lambda: panel._info.text() == expected)
+    qtbot.waitUntil(lambda: panel.info_text() == expected)
 
 
 @pytest.mark.parametrize(("hidden", "shape"), [(32, (6, 6)), (100, (10, 10)), (10, (3, 4))])
@@ -176,7 +176,7 @@ def test_colour_blind_map_differs(panel: WeightsPanel, state: AppState) -> None:
     state.set_appearance(colour_blind=True)
     assert not np.array_equal(panel._image.lut, default)
     np.testing.assert_array_equal(panel._image.lut, theme.diverging_lut(True))
-    assert "purple" in panel._info.text()
+    assert "purple" in panel.info_text()
 
 
 def test_renders_in_the_dark_palette(panel: WeightsPanel, state: AppState) -> None:

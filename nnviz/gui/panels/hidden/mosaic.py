@@ -187,8 +187,8 @@ class NeuronMosaic(pg.GraphicsLayoutWidget):
         dim = QColor(background)
         dim.setAlpha(170)
         self.dead_cover.setBrush(dim)
-        self.image.setLookupTable(theme.diverging_lut(colour_blind))
-        self.colour_bar.setColorMap(theme.diverging_colormap(colour_blind))
+        self.image.setLookupTable(theme.diverging_lut(colour_blind, dark=dark))
+        self.colour_bar.setColorMap(theme.diverging_colormap(colour_blind, dark))
         self.bars.restyle(dark)
 
     def style_labels(self, dark: bool) -> None:

@@ -28,7 +28,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from nnviz.core.analysis import Saturation, effective_images, saturation
 from nnviz.gui.panels.hidden.mosaic import NeuronMosaic, dead_units
-from nnviz.gui.panels.hidden.saturation import legend_html, neuron_text, sample_training_images
+from nnviz.gui.panels.hidden.saturation import (
+    legend_html,
+    neuron_text,
+    sample_training_images,
+    short_neuron_text,
+)
 from nnviz.gui.panels.plots import sign_names
 from nnviz.gui.panels.visibility import wait_until_seen
 from nnviz.gui.panels.weights.tiles import TilePanel, image_side
@@ -43,6 +48,11 @@ ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 def ordinal(layer: int) -> str:
     """``"second"`` for 2 (``"layer 7"`` past the list)."""
     return ORDINALS[layer - 1] if 1 <= layer <= len(ORDINALS) else f"layer {layer}"
+
+
+def layer_item(layer: int, n: int) -> str:
+    """The layer selector's entry for hidden layer ``layer`` of ``n`` neurons."""
+    return f"layer {layer} ({n} neurons)"
 
 
 def caption_for(layer: int, activation: str) -> str:
@@ -96,7 +106,12 @@ class HiddenPanel(TilePanel):
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
         self._layer_box = QComboBox()
-        self._layer_box.setToolTip("Which hidden layer's neurons to show.")
+        self._layer_box.setToolTip(
+            "Which hidden layer's neurons to show: layer 1 its weights,\n"
+            "a deeper layer its effective images (a linear view)."
+        )
+        self._layer_box.setAccessibleName("Hidden layer")
+        self._layer_box.setAccessibleDescription(self._layer_box.toolTip())
         self._layer_box.activated.connect(self._on_layer_chosen)
         self._scale_box.setCurrentIndex(1)  # effective images differ a lot in size
         self._scale_box.currentIndexChanged.connect(self.refresh)
@@ -107,6 +122,7 @@ class HiddenPanel(TilePanel):
         self._caption = self._small_label()
         self._legend = self._small_label(rich=True)
         self._build_view()
+        self._name_for_screen_readers()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
@@ -116,6 +132,20 @@ class HiddenPanel(TilePanel):
         layout.addWidget(self._message, 1)
         layout.addWidget(self._info)
         layout.addWidget(self._legend)
+
+    def _name_for_screen_readers(self) -> None:
+        self.setAccessibleName("What neurons see")
+        self.setAccessibleDescription(
+            "One picture per neuron of a hidden layer, with a bar telling how often it saturates."
+        )
+        self._mosaic.setAccessibleName("Pictures of the hidden neurons")
+        self._mosaic.setAccessibleDescription(
+            "One numbered picture per neuron of the chosen layer, blue for positive and red "
+            "for negative values; the bar under each is the share of training images on "
+            "which the neuron sits in a flat part of its activation. Click one to select it."
+        )
+        self._caption.setAccessibleName("What the pictures are")
+        self._legend.setAccessibleName("How to read the bars")
 
     @staticmethod
     def _small_label(rich: bool = False) -> QLabel:
@@ -148,8 +178,12 @@ class HiddenPanel(TilePanel):
         n_hidden = len(sizes) - 2
         self._layer_box.clear()
         for l in range(1, n_hidden + 1):
-            kind = "weights" if l == 1 else "effective images"
-            self._layer_box.addItem(f"layer {l}: {kind} ({sizes[l]})")
+            # short items: a narrow dock's box must show them whole; the caption explains
+            kind = "weights" if l == 1 else "effective images (a linear view)"
+            self._layer_box.addItem(layer_item(l, sizes[l]))
+            self._layer_box.setItemData(
+                l - 1, f"hidden layer {l}: {kind}", Qt.ItemDataRole.ToolTipRole
+            )
         if self._mosaic.side is None or n_hidden < 1:
             self._show_message(sizes)
             return
@@ -272,9 +306,13 @@ class HiddenPanel(TilePanel):
 
     def _update_hint(self) -> None:
         positive, negative = sign_names(self.state.colour_blind)
+        signs = f"{positive} = positive, {negative} = negative"
+        short = f"{positive} +, {negative} \N{MINUS SIGN}"
         self._show_hint(
-            f"{positive} = positive, {negative} = negative; "
-            "hover a neuron for its numbers, click to select it"
+            f"{signs}; hover a neuron for its numbers, click to select it",
+            f"{signs}; hover or click a neuron",
+            f"{short}; hover or click a neuron",
+            short,
         )
 
     # ------------------------------------------------------------------ queries
@@ -326,10 +364,6 @@ class HiddenPanel(TilePanel):
         """Neurons whose label says "dead" (their tiles are dimmed)."""
         return self._mosaic.dead_marked()
 
-    def info_text(self) -> str:
-        """The line above the mosaic (the hint, or the numbers of the hovered neuron)."""
-        return self._info.text()
-
     def tile_rect(self, j: int) -> QRectF:
         """Tile ``j``'s rectangle in image (= view) coordinates: x = column, y = row."""
         return self._mosaic.tile_rect(j)
@@ -355,9 +389,13 @@ class HiddenPanel(TilePanel):
     def _hovered(self, scene_pos: QPointF) -> None:
         point = self._mosaic.view.mapSceneToView(scene_pos)
         j = self.tile_at(point.x(), point.y())
-        text = self._hint if j is None else neuron_text(j, self.saturation_result())
-        self._info.setText(text)
-        self._mosaic.viewport().setToolTip("" if j is None else text)
+        if j is None:
+            self._info.set_texts(self._hint)
+            self._mosaic.viewport().setToolTip("")
+            return
+        text = neuron_text(j, self.saturation_result())
+        self._info.set_texts((text, short_neuron_text(j, self.saturation_result())))
+        self._mosaic.viewport().setToolTip(text)
 
     def _clicked(self, event: Any) -> None:
         if event.button() != Qt.MouseButton.LeftButton:

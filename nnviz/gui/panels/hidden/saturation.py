@@ -138,3 +138,13 @@ def neuron_text(j: int, result: Saturation | None) -> str:
         f"neuron {j}: a < {lo} on {result.below[j]:.0%}, a > {hi} on {result.above[j]:.0%} "
         f"of {n}{dead}"
     )
+
+
+def short_neuron_text(j: int, result: Saturation | None) -> str:
+    """:func:`neuron_text` in few words, for a narrow panel (the tooltip has it all)."""
+    if result is None:
+        return f"neuron {j}"
+    dead = ", dead" if result.dead_units[j] else ""
+    if result.activation == "relu":
+        return f"neuron {j}: 0 on {result.dead[j]:.0%}{dead}"
+    return f"neuron {j}: flat {result.below[j]:.0%} low, {result.above[j]:.0%} high{dead}"

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
@@ -38,8 +38,11 @@ from nnviz.gui.panels.plots import sign_names
 
 Array = npt.NDArray[Any]
 
-#: Narrower than this, the box shows only the text.
-MIN_WIDTH_FOR_PICTURE = 420
+#: Narrower than this, the box shows only the text (its lines need ~300 px).
+MIN_WIDTH_FOR_PICTURE = 480
+#: The box's height with room for everything (six lines and the weight picture),
+#: the least it takes (one line) and the share of the panel the diagram keeps.
+FULL_HEIGHT, MIN_HEIGHT, DIAGRAM_SHARE = 122, 26, 0.6
 
 #: How a hidden activation maps to brightness (ReLU has no upper bound).
 BRIGHTNESS = {
@@ -95,24 +98,54 @@ def wish_line(result: Nudges, layer: int, neuron: int, cost: str) -> str:
     return f"wish {name} = {wish:+.4f}: wants {way} (target {result.target})"
 
 
-def hint_lines(net: Network, colour_blind: bool, nudges: bool = False) -> list[str]:
-    """What the info box says while no neuron is hovered or selected."""
+def hint_lines(net: Network, colour_blind: bool, nudges: bool = False) -> list[list[str]]:
+    """What the info box says while no neuron is hovered or selected.
+
+    The full explanation first, then shorter ones for a box with less room
+    (the diagram keeps its room first; :meth:`NeuronInfo.show_hint`).
+    """
     positive, negative = sign_names(colour_blind)
     k = nl.input_edges_per_neuron(net.sizes[1])
+    short = "Hover or click a neuron for its numbers."
     if nudges:
         return [
-            "Nudges: for this input, how the cost wants every neuron to move. Arrows:"
-            " up for the target digit, down for the others (longer = bigger). Halos:"
-            f" {positive} = more active, {negative} = less; wider = bigger, relative to"
-            " the layer's largest. Hover or click a neuron for its numbers.",
+            [
+                "Nudges: for this input, how the cost wants every neuron to move. Arrows:"
+                " up for the target digit, down for the others (longer = bigger). Halos:"
+                f" {positive} = more active, {negative} = less; wider = bigger, relative to"
+                " the layer's largest. Hover or click a neuron for its numbers.",
+            ],
+            [
+                f"Nudges: arrows and halos show how the cost wants each neuron to move"
+                f" ({positive} = up, {negative} = down). {short}",
+            ],
+            [short],
         ]
     return [
-        "Hover over a neuron to see its activation a, weighted sum z, bias b and"
-        " incoming weights; click it to select it.",
-        f"Brightness = activation ({BRIGHTNESS[net.activation]}). Lines = weights:"
-        f" {positive} positive, {negative} negative, thicker = larger |w|; from the"
-        f" input only each neuron's {k} strongest pixel(s).",
+        [
+            "Hover over a neuron to see its activation a, weighted sum z, bias b and"
+            " incoming weights; click it to select it.",
+            f"Brightness = activation ({BRIGHTNESS[net.activation]}). Lines = weights:"
+            f" {positive} positive, {negative} negative, thicker = larger |w|; from the"
+            f" input only each neuron's {k} strongest pixel(s).",
+        ],
+        [
+            f"{short} Brightness = activation; lines = weights ({positive} +,"
+            f" {negative} \N{MINUS SIGN}, thicker = larger |w|).",
+        ],
+        [short],
     ]
+
+
+def info_height(panel_height: int, above: int) -> int:
+    """The info box's height in a network panel ``panel_height`` px high.
+
+    The diagram gets the room first: at least :data:`DIAGRAM_SHARE` of the
+    panel; the box gets the rest below what is ``above`` the diagram, up to
+    :data:`FULL_HEIGHT`, and at least one line (:data:`MIN_HEIGHT`).
+    """
+    room = int(panel_height * (1.0 - DIAGRAM_SHARE)) - above
+    return max(MIN_HEIGHT, min(FULL_HEIGHT, room))
 
 
 def legend_tooltip(net: Network) -> str:
@@ -157,9 +190,27 @@ class NeuronInfo(QWidget):
         self.stack.setVisible(False)
         # A fixed height: the text changes every frame while training, and a
         # box that grew and shrank would re-lay out (and repaint) the panel.
-        self.setFixedHeight(122)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        self.label.setMinimumWidth(150)
+        # The panel sets it from its own height (info_height), on resize only.
+        self.setFixedHeight(FULL_HEIGHT)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.label.installEventFilter(self)  # a new size: the text is fitted again
+        self._lines: list[str] = []
+        self._hints: list[list[str]] = []
+        self._fitted: tuple[Any, ...] = ()
+        self.setAccessibleName("Neuron information")
+        self.setAccessibleDescription(
+            "The hovered or selected neuron's activation, weighted sum, bias and incoming "
+            "weights, or how to read the diagram when no neuron is chosen."
+        )
+        self.image_view.setAccessibleName("Incoming weights as an image")
+        self.image_view.setAccessibleDescription(
+            "The chosen first-layer neuron's 784 weights as a 28 by 28 picture, "
+            "blue positive and red negative."
+        )
+        self.bar_view.setAccessibleName("Incoming weights as bars")
+        self.bar_view.setAccessibleDescription(
+            "One bar per incoming weight of the chosen neuron, up for positive, down for negative."
+        )
         self.stack.setFixedSize(168, 112)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -194,9 +245,13 @@ class NeuronInfo(QWidget):
         """The info as plain text (one line per fact)."""
         return self._plain
 
-    def show_hint(self, lines: list[str]) -> None:
-        """No neuron: show an explanation instead."""
-        self._set_lines(lines, title=False)
+    def show_hint(self, variants: list[list[str]]) -> None:
+        """No neuron: show an explanation instead, the longest of ``variants`` that fits.
+
+        The full explanation (the first) is :meth:`text` and the box's tooltip.
+        """
+        self._hints = variants
+        self._set_lines(variants[0], title=False)
         self._has_picture = False
         self._fit_picture()
 
@@ -236,11 +291,47 @@ class NeuronInfo(QWidget):
         # (QLabel.setWordWrap re-lays out and repaints even when nothing changes.)
         if self.label.wordWrap() == title:
             self.label.setWordWrap(not title)
+        self._lines = lines if title else []
         self._plain = "\n".join(lines)
-        parts = [html.escape(line) for line in lines]
-        if title and parts:
-            parts[0] = f"<b>{parts[0]}</b>"
-        self.label.setText("<br>".join(parts))
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """Put as much of the text into the label as its size holds; all of it in the tooltip."""
+        room = self.label.contentsRect()
+        key = (self._plain, bool(self._lines), room.width(), room.height())
+        if key == self._fitted:
+            return
+        self._fitted = key
+        if self._lines:
+            html_text, whole = self._fit_lines(self._lines, room.width(), room.height())
+        else:
+            html_text, whole = self._fit_hint(room.width(), room.height())
+        self.label.setText(html_text)
+        self.setToolTip("" if whole else self._plain)
+
+    def _fit_lines(self, lines: list[str], width: int, height: int) -> tuple[str, bool]:
+        """The neuron's lines that fit ``height``, each elided to ``width``; whether all fit."""
+        bold = QFont(self.label.font())
+        bold.setBold(True)  # the title
+        metrics = [QFontMetrics(bold)] + [self.label.fontMetrics()] * (len(lines) - 1)
+        shown = [
+            m.elidedText(line, Qt.TextElideMode.ElideRight, width)
+            for m, line in zip(metrics, lines, strict=True)
+        ]
+        n = max(1, min(len(lines), height // max(metrics[-1].lineSpacing(), 1)))
+        parts = [html.escape(line) for line in shown[:n]]
+        parts[0] = f"<b>{parts[0]}</b>"
+        return "<br>".join(parts), n == len(lines) and shown == lines
+
+    def _fit_hint(self, width: int, height: int) -> tuple[str, bool]:
+        """The longest hint that fits ``width`` x ``height``; whether it is the full one."""
+        variants = self._hints or [self._plain.split("\n")]
+        for i, lines in enumerate(variants):
+            text = "<br>".join(html.escape(line) for line in lines)
+            self.label.setText(text)
+            if self.label.heightForWidth(width) <= height:
+                return text, i == 0
+        return text, False
 
     def _show_weights(self, w: Array, first_layer: bool) -> None:
         side = math.isqrt(w.size)
@@ -257,12 +348,19 @@ class NeuronInfo(QWidget):
 
     def _fit_picture(self) -> None:
         """The weight picture, if there is one and room for it beside the text."""
-        self.stack.setVisible(self._has_picture and self.width() >= MIN_WIDTH_FOR_PICTURE)
+        roomy = self.width() >= MIN_WIDTH_FOR_PICTURE and self.height() >= FULL_HEIGHT
+        self.stack.setVisible(self._has_picture and roomy)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Show the weight picture only where the box is wide enough."""
+        """Show the weight picture only where the box is large enough."""
         super().resizeEvent(event)
         self._fit_picture()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The label got a new size (the box, or the picture beside it, changed)."""
+        if watched is self.label and event.type() == QEvent.Type.Resize:
+            self._fit_text()
+        return super().eventFilter(watched, event)
 
     def _set_bars(self, w: Array) -> None:
         positive, negative = self._bar_brushes

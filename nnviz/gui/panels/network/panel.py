@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QResizeEvent
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QVBoxLayout, QWidget
 
 from nnviz.core.backprop import Nudges
@@ -33,7 +33,7 @@ from nnviz.gui.panels import plots
 from nnviz.gui.panels.network import diagram as nd
 from nnviz.gui.panels.network import info as ni
 from nnviz.gui.panels.network import layout as nl
-from nnviz.gui.panels.network.info import NeuronInfo, hint_lines, legend_tooltip
+from nnviz.gui.panels.network.info import NeuronInfo, hint_lines, info_height, legend_tooltip
 from nnviz.gui.panels.network.nudges import ARROW_ROOM, DiagramNudges
 from nnviz.gui.panels.plots import FastLabel
 from nnviz.gui.panels.visibility import while_visible
@@ -91,9 +91,32 @@ class NetworkPanel(QWidget):
         layout.addWidget(self.nudge_view.bar, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.info, 0)
+        self._name_for_screen_readers()
         self._connect()
         self._rebuild()
         self._restyle()
+
+    def _name_for_screen_readers(self) -> None:
+        self.setAccessibleName("Network")
+        self.setAccessibleDescription(
+            "The network as in the lessons: input image, hidden layers and outputs, live."
+        )
+        self.view.setAccessibleName("Network diagram")
+        self.view.setAccessibleDescription(
+            "Left to right the 28 by 28 input, a column of circles per hidden layer and the "
+            "ten outputs; a circle's brightness is the neuron's activation, a line a weight, "
+            "blue positive and red negative. Hover or click a neuron for its numbers."
+        )
+        check = self.nudge_view.bar.check
+        check.setAccessibleName("Show nudges")
+        check.setAccessibleDescription(check.toolTip())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The diagram gets the room first; the info box under it takes the rest."""
+        super().resizeEvent(event)
+        height = info_height(self.height(), self.nudge_view.bar.height())
+        if height != self.info.height():
+            self.info.setFixedHeight(height)
 
     # ------------------------------------------------------------------ construction
     def _build_view(self) -> None:

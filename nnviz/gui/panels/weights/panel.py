@@ -82,6 +82,7 @@ class WeightsPanel(TilePanel):
         self._labels: list[FastLabel] = []
         self._build_toolbar()
         self._build_view()
+        self._name_for_screen_readers()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -129,6 +130,18 @@ class WeightsPanel(TilePanel):
         scene.sigMouseClicked.connect(self._clicked)
         self._graphics.viewport().installEventFilter(self)
         self._view.sigResized.connect(self._update_label_visibility)
+
+    def _name_for_screen_readers(self) -> None:
+        self.setAccessibleName("Weight images")
+        self.setAccessibleDescription(
+            "What each first-layer neuron looks for: its 784 weights as a 28 by 28 picture."
+        )
+        self._graphics.setAccessibleName("Weight images of the first-layer neurons")
+        self._graphics.setAccessibleDescription(
+            "One picture per first-layer neuron, numbered: a pixel's colour is its weight, "
+            "blue where a bright pixel excites the neuron, red where it inhibits it; "
+            "the colour bar beside them gives the scale. Click a picture to select its neuron."
+        )
 
     def _rebuild(self) -> None:
         """Lay out the grid for the current architecture (tiles, labels, backing)."""
@@ -192,10 +205,11 @@ class WeightsPanel(TilePanel):
     def _restyle(self) -> None:
         dark, colour_blind = self.state.dark, self.state.colour_blind
         plots.restyle(self._graphics, dark, *plots.axes_of(self._bar, plots.ALL_SIDES))
-        gutter = QColor(95, 98, 104) if dark else QColor(170, 172, 176)
+        # dark: tiles (zero = a dark grey) stand apart on the background's colour
+        gutter = theme.plot_colours(True)[0] if dark else QColor(170, 172, 176)
         self._backing.setBrush(QBrush(gutter))
-        self._image.setLookupTable(theme.diverging_lut(colour_blind))
-        self._bar.setColorMap(theme.diverging_colormap(colour_blind))
+        self._image.setLookupTable(theme.diverging_lut(colour_blind, dark=dark))
+        self._bar.setColorMap(theme.diverging_colormap(colour_blind, dark))
         self._style_labels()
         self._update_hint()
 
@@ -211,7 +225,14 @@ class WeightsPanel(TilePanel):
 
     def _update_hint(self) -> None:
         positive, negative = sign_names(self.state.colour_blind)
-        self._show_hint(f"{positive} = positive, {negative} = negative weight; click a neuron")
+        signs = f"{positive} = positive, {negative} = negative weight"
+        short = f"{positive} +, {negative} \N{MINUS SIGN}"
+        self._show_hint(
+            f"{signs}; click a neuron to select it",
+            f"{signs}; click a neuron",
+            f"{short}; click a neuron",
+            short,
+        )
 
     # ------------------------------------------------------------------ queries
     def grid(self) -> tuple[int, int]:
@@ -259,12 +280,18 @@ class WeightsPanel(TilePanel):
         point = self._view.mapSceneToView(scene_pos)
         hit = self.tile_at(point.x(), point.y())
         if hit is None:
-            self._info.setText(self._hint)
+            self._info.set_texts(self._hint)
             return
         j, row, col = hit
         assert self._side is not None  # a tile was hit, so the input is an image
         w = float(self.state.net.weights[0][row * self._side + col, j])
-        self._info.setText(f"neuron {j}: pixel row {row}, col {col}, weight {w:+.3f}")
+        self._info.set_texts(
+            (
+                f"neuron {j}: pixel row {row}, col {col}, weight {w:+.3f}",
+                f"neuron {j} ({row}, {col}): {w:+.3f}",
+                f"{j}: {w:+.3f}",
+            )
+        )
 
     def _clicked(self, event: Any) -> None:
         if event.button() != Qt.MouseButton.LeftButton:

@@ -3,13 +3,15 @@
 Both draw one picture per neuron in a near-square grid, as ONE ``ImageItem``
 with NaN gutters, each tile with a small number plate, and a colour bar of the
 diverging weight colours beside it. Here are the grid's shape, the plates
-(shown only while a tile is big enough to carry one), the colour bar, and
-:class:`TilePanel`: the scale choice and the hint line both panels have.
+(shown only while a tile is big enough to carry one), the colour bar,
+:class:`HintLine` (one line that says the longest of its texts that fits)
+and :class:`TilePanel`: the scale choice and the hint line both panels have.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,47 @@ def image_side(n_inputs: int) -> int | None:
     """The side of a square input image, or None when ``n_inputs`` is not a square."""
     side = math.isqrt(n_inputs)
     return side if side * side == n_inputs and side > 1 else None
+
+
+class HintLine(QLabel):
+    """One line of text that never needs more width than it has.
+
+    It is given texts from the longest (the full sentence) to the shortest,
+    shows the first that fits its width (the last one elided when none does)
+    and keeps the full sentence in its tooltip: a narrow dock reads
+    "blue +, red -" where a wide one says the whole sentence.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: tuple[str, ...] = ("",)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        # the texts adapt to the width: they must not force a minimum width on the dock
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_texts(self, texts: Sequence[str]) -> None:
+        """Say the longest of ``texts`` (longest first) that fits; the first in the tooltip."""
+        self._texts = tuple(texts) or ("",)
+        self.setToolTip(self._texts[0])
+        self._fit()
+
+    def full_text(self) -> str:
+        """The full sentence (what the tooltip says), however little of it fits."""
+        return self._texts[0]
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        room = self.contentsRect().width()
+        shown = next((t for t in self._texts if metrics.horizontalAdvance(t) <= room), None)
+        if shown is None:
+            shown = metrics.elidedText(self._texts[-1], Qt.TextElideMode.ElideRight, room)
+        if shown != self.text():
+            self.setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Choose the text again for the new width."""
+        super().resizeEvent(event)
+        self._fit()
 
 
 def tile_label(view: pg.ViewBox, text: str, x: float, y: float) -> FastLabel:
@@ -105,17 +148,17 @@ class TilePanel(QWidget):
         super().__init__(parent)
         self._levels = (-1.0, 1.0)
         self._shared_levels: tuple[float, float] | None = None  # kept while they fit
-        self._hint = ""
+        self._hint: tuple[str, ...] = ("",)
         self._scale_box = QComboBox()
         self._scale_box.addItems(SCALES)
         self._scale_box.setToolTip(
             "Shared: one colour scale for all neurons, so strengths compare.\n"
             f"Per-image: each neuron scaled by its own largest |{what}|, to see its pattern."
         )
-        self._info = QLabel()
-        self._info.setTextFormat(Qt.TextFormat.PlainText)
-        # long hover texts must not force a minimum width on the dock
-        self._info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._scale_box.setAccessibleName("Colour scale")
+        self._scale_box.setAccessibleDescription(self._scale_box.toolTip())
+        self._info = HintLine()
+        self._info.setAccessibleName("Hint and hovered neuron")
 
     @property
     def per_image_scale(self) -> bool:
@@ -144,10 +187,18 @@ class TilePanel(QWidget):
         self._levels = self._shared_levels = nice_levels(tiles, self._shared_levels)
         return tiles
 
-    def _show_hint(self, text: str) -> None:
-        """What the line says while no tile is hovered."""
-        self._hint = text
-        self._info.setText(text)
+    def _show_hint(self, *texts: str) -> None:
+        """What the line says while no tile is hovered: the full sentence, then shorter ones."""
+        self._hint = texts
+        self._info.set_texts(texts)
+
+    def hint(self) -> str:
+        """The full hint sentence (shorter words are shown where it does not fit)."""
+        return self._hint[0]
+
+    def info_text(self) -> str:
+        """The line's full text: the hint, or the numbers of the hovered neuron."""
+        return self._info.full_text()
 
     def _update_label_visibility(self) -> None:
         """Show the tiles' plates only where they fit (the subclass knows its tiles)."""
@@ -155,7 +206,7 @@ class TilePanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Restore the hint when the mouse leaves the mosaic."""
         if event.type() == QEvent.Type.Leave:
-            self._info.setText(self._hint)
+            self._info.set_texts(self._hint)
         return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
