@@ -23,6 +23,12 @@ Conventions (checked on the 10,000 MNIST test digits)
   starts on the pixel grid at its top-left corner and only the whole-pixel
   centre-of-mass shift moves it. The ink is resampled once, with no extra
   blur, and a digit blown up by an integer factor comes back exactly.
+- MNIST's strokes are about 2.9 px wide in the 20 px box (median over the
+  test set; quartiles 2.4-3.4). A digit drawn small with a wide pen would come
+  out with strokes of 5-8 px, blobby enough to turn a 7 into a 9. A caller
+  that knows its pen width (the canvas) passes it, and strokes whose scaled
+  width would pass :data:`MAX_STROKE` are first thinned (grey erosion) to
+  :data:`STROKE_WIDTH`. Without a pen width nothing is thinned.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ __all__ = [
     "COM_TARGET",
     "FIELD_SIZE",
     "INK_THRESHOLD",
+    "MAX_STROKE",
+    "STROKE_WIDTH",
     "center_of_mass",
     "preprocess_drawing",
 ]
@@ -56,8 +64,18 @@ COM_TARGET = 14.0
 INK_THRESHOLD = 0.01
 """Pixels above this value count as ink when cropping; fainter ones are noise."""
 
+STROKE_WIDTH = 2.9
+"""MNIST's median stroke width in the 20 px box (ink mass over stroke length)."""
 
-def preprocess_drawing(image: NDArray[Any]) -> NDArray[np.float32]:
+MAX_STROKE = 3.5
+"""A pen whose width scaled into the 20 px box passes this is thinned first.
+
+Just above the upper quartile of MNIST's stroke widths (3.4 px): a default
+28 px pen is thinned for digits drawn less than ~160 px tall on the canvas.
+"""
+
+
+def preprocess_drawing(image: NDArray[Any], pen_width: float | None = None) -> NDArray[np.float32]:
     """Crop, scale and centre a drawing into a 28x28 MNIST-style image.
 
     Parameters
@@ -65,6 +83,10 @@ def preprocess_drawing(image: NDArray[Any]) -> NDArray[np.float32]:
     image : ndarray, shape (rows, cols)
         Grayscale drawing of any size, ink bright on a dark background.
         Floating point in [0, 1], or ``uint8`` in [0, 255] (divided by 255).
+    pen_width : float, optional
+        Width of the pen the drawing was made with, in its pixels. Given,
+        strokes that would be wider than :data:`MAX_STROKE` px in the 20 px
+        box are first eroded to :data:`STROKE_WIDTH` px there.
 
     Returns
     -------
@@ -93,6 +115,8 @@ def preprocess_drawing(image: NDArray[Any]) -> NDArray[np.float32]:
     if rows.size == 0 or cols.size == 0:
         return field
     crop = _unit_float32(pixels[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    if pen_width is not None:
+        crop = _thin_strokes(crop, float(pen_width))
     box = _fit_box(crop)
     com_row, com_col = center_of_mass(box)
     _paste(field, box, _whole_shift(com_row), _whole_shift(com_col))
@@ -130,6 +154,46 @@ def center_of_mass(image: NDArray[Any]) -> tuple[float, float]:
     row = float(values.sum(axis=1) @ np.arange(values.shape[0])) / total
     col = float(values.sum(axis=0) @ np.arange(values.shape[1])) / total
     return row, col
+
+
+def _thin_strokes(crop: NDArray[np.float32], width: float) -> NDArray[np.float32]:
+    """Erode strokes of pen ``width`` that would be wider than MAX_STROKE px in the box.
+
+    Eroding by ``e`` pixels on every side narrows a stroke of width ``w`` to
+    ``w - 2e`` and the ink box of longer side ``L`` to ``L - 2e``;
+    ``e`` solves ``(w - 2e) * 20 / (L - 2e) = STROKE_WIDTH``.
+    """
+    longer = max(crop.shape)
+    if not (math.isfinite(width) and width * BOX_SIZE / longer > MAX_STROKE):
+        return crop
+    ratio = STROKE_WIDTH / BOX_SIZE
+    steps = min(round((width - ratio * longer) / (2 * (1 - ratio))), math.floor(width / 2) - 1)
+    if steps < 1:
+        return crop
+    thinned = _erode(crop, steps)
+    rows = np.flatnonzero((thinned > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((thinned > INK_THRESHOLD).any(axis=0))
+    if rows.size == 0:
+        return crop
+    return thinned[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _erode(image: NDArray[np.float32], steps: int) -> NDArray[np.float32]:
+    """Grey erosion by ``steps`` pixels: minimum over a near-disc (octagon).
+
+    Alternating 4- and 8-neighbour minima grow an octagon, closer to the round
+    pen than either alone; outside the image counts as background.
+    """
+    out = np.pad(image, 1)
+    for step in range(steps):
+        centre = out[1:-1, 1:-1]
+        low = np.minimum.reduce(
+            [centre, out[:-2, 1:-1], out[2:, 1:-1], out[1:-1, :-2], out[1:-1, 2:]]
+        )
+        if step % 2:
+            low = np.minimum.reduce([low, out[:-2, :-2], out[:-2, 2:], out[2:, :-2], out[2:, 2:]])
+        out = np.pad(low, 1)
+    return np.ascontiguousarray(out[1:-1, 1:-1])
 
 
 def _ink_rows_and_cols(pixels: NDArray[Any]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:

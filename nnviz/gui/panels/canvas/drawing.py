@@ -40,7 +40,18 @@ Measured on the MNIST test set, the ones' strokes are 2.9 px wide (median
 ink mass over length; quartiles 2.4-3.4) in the 20 px box. A vertical stroke
 with this brush pre-processes to 3.1 px when drawn 180 px tall and 2.5 px
 when 224 px tall (80% of the canvas); 1/12 would give 2.6 and 2.1 px, thinner
-than MNIST for a digit drawn across the canvas.
+than MNIST for a digit drawn across the canvas. The Pen control of the panel
+changes it; :func:`nnviz.core.preprocess.preprocess_drawing` thins strokes
+that come out thicker than MNIST's after scaling (a small digit drawn with a
+wide pen).
+"""
+
+ERASER_EXTRA = 4.0
+"""The eraser is this many image pixels wider than the pen, and not anti-aliased.
+
+An anti-aliased eraser over anti-aliased ink leaves a faint grey outline
+(each edge pixel only partly covered twice) that reaches the network input;
+a hard-edged eraser a little wider than the ink's soft edge removes it all.
 """
 
 
@@ -76,6 +87,11 @@ class DrawingCanvas(QWidget):
         self.setToolTip(
             "Draw a digit: left button draws, right button erases.\n"
             "It is cropped, scaled to 20x20 and centred in 28x28, as MNIST digits were."
+        )
+        self.setAccessibleName("Drawing canvas")
+        self.setAccessibleDescription(
+            "A square to draw a digit on with the mouse, white ink on black;"
+            " the right button erases."
         )
         self._update_cursor()
 
@@ -219,12 +235,14 @@ class DrawingCanvas(QWidget):
     # ------------------------------------------------------------------ helpers
     def _paint_segment(self, start: QPointF, end: QPointF) -> None:
         """Draw (or erase) a round-capped line into the image; schedule a change."""
-        ink = QColor(0, 0, 0) if self._stroke_erases else QColor(255, 255, 255)
-        pen = QPen(ink, self._brush_width, Qt.PenStyle.SolidLine)
+        erases = bool(self._stroke_erases)
+        ink = QColor(0, 0, 0) if erases else QColor(255, 255, 255)
+        width = self._brush_width + (ERASER_EXTRA if erases else 0.0)
+        pen = QPen(ink, width, Qt.PenStyle.SolidLine)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter = QPainter(self._image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not erases)
         painter.setPen(pen)
         painter.drawLine(start, end)
         painter.end()
@@ -236,7 +254,7 @@ class DrawingCanvas(QWidget):
         """Repaint only the part of the widget the segment touched."""
         rect = self.target_rect()
         scale = rect.width() / self.side()
-        pad = self._brush_width / 2 + 2
+        pad = (self._brush_width + ERASER_EXTRA) / 2 + 2
         box = QRectF(start, end).normalized().adjusted(-pad, -pad, pad, pad)
         on_widget = QRectF(
             rect.x() + box.x() * scale,

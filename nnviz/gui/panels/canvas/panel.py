@@ -7,6 +7,11 @@ highlighted, and the prediction in words. A random test digit or uniform
 noise can be shown instead; both appear on the canvas too, so that the
 canvas and the input agree, and drawing on top continues from them. The bars
 follow ``activations_changed``, so during training they use the live weights.
+
+A blank canvas shows no answer ("Draw a digit", empty bars): the network's
+answer to an all-black input means nothing to a newcomer. That a network
+answers anything, even noise and often confidently, is what the Noise button
+shows and says.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +37,7 @@ from PySide6.QtWidgets import (
 from nnviz.core.preprocess import FIELD_SIZE, preprocess_drawing
 from nnviz.gui import theme
 from nnviz.gui.layoutgate import LayoutGate
-from nnviz.gui.panels.canvas.drawing import DrawingCanvas
+from nnviz.gui.panels.canvas.drawing import BRUSH_FRACTION, CANVAS_SIDE, DrawingCanvas
 from nnviz.gui.panels.canvas.readouts import InputPreview, ProbabilityBars
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
@@ -50,6 +57,14 @@ NOISE_TIP = (
     "Uniform random pixels. The network was never told 'none of these',\n"
     "so it answers anyway, often confidently."
 )
+NOISE_TEXT = "Noise: a network answers even noise, often confidently."
+PEN_TIP = (
+    "Pen width in pixels of the 280x280 canvas. A digit drawn small wants a\n"
+    "thinner pen: MNIST strokes are about a seventh as wide as the digit is tall."
+)
+PEN_RANGE = (6, 40)
+"""Pen widths offered, in canvas pixels (the default is 28, a tenth of the canvas)."""
+EMPTY_HTML = '<span style="font-size:15pt">Draw a digit</span>'
 
 
 def prediction_html(digit: int, probability: float) -> str:
@@ -121,6 +136,7 @@ class CanvasPanel(QWidget):
         # the widest answer) and a gate keep it from re-laying out the panel.
         self.prediction_label.setText(prediction_html(8, 1.0))
         self.prediction_label.setMinimumWidth(self.prediction_label.sizeHint().width())
+        self.prediction_label.setAccessibleName("Network's answer")
         self.prediction_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         text = QVBoxLayout()
         text.addWidget(LayoutGate(self.prediction_label))
@@ -145,6 +161,20 @@ class CanvasPanel(QWidget):
         self._main.addLayout(left, 3)
         self._main.addLayout(self._side, 2)
 
+        self._name_widgets()
+
+    def _name_widgets(self) -> None:
+        """Names and one-line descriptions for screen readers."""
+        self.setAccessibleName("Canvas panel")
+        self.setAccessibleDescription(
+            "Draw a digit and see the 28x28 input the network gets, its ten outputs and its answer."
+        )
+        self.info_label.setAccessibleName("What is on the canvas")
+        self.truth_label.setAccessibleName("True label")
+        for button in (self.clear_button, self.eraser_button, self.digit_button, self.noise_button):
+            button.setAccessibleName(button.text())
+            button.setAccessibleDescription(button.toolTip().replace("\n", " "))
+
     def _build_buttons(self) -> QGridLayout:
         self.clear_button = QPushButton("Clear", self)
         self.clear_button.setToolTip("Erase the canvas (the input becomes all zeros).")
@@ -153,7 +183,7 @@ class CanvasPanel(QWidget):
         self.eraser_button.setCheckable(True)
         self.eraser_button.setToolTip("Left button erases. The right button always erases.")
         self.eraser_button.toggled.connect(self.canvas.set_eraser)
-        self.digit_button = QPushButton("Random test digit", self)
+        self.digit_button = QPushButton("Test digit", self)
         self.digit_button.setToolTip(DIGIT_TIP)
         self.digit_button.clicked.connect(self.random_test_digit)
         self.noise_button = QPushButton("Noise", self)
@@ -164,7 +194,26 @@ class CanvasPanel(QWidget):
         grid.addWidget(self.eraser_button, 0, 1)
         grid.addWidget(self.digit_button, 1, 0)
         grid.addWidget(self.noise_button, 1, 1)
+        grid.addLayout(self._build_pen(), 2, 0, 1, 2)
         return grid
+
+    def _build_pen(self) -> QHBoxLayout:
+        self.pen_spin = QSpinBox(self)
+        self.pen_spin.setRange(*PEN_RANGE)
+        self.pen_spin.setValue(round(CANVAS_SIDE * BRUSH_FRACTION))
+        self.pen_spin.setSuffix(" px")
+        self.pen_spin.setToolTip(PEN_TIP)
+        self.pen_spin.setAccessibleName("Pen width")
+        self.pen_spin.setAccessibleDescription(PEN_TIP.replace("\n", " "))
+        self.pen_spin.valueChanged.connect(self.canvas.set_brush_width)
+        self.canvas.set_brush_width(self.pen_spin.value())
+        label = QLabel("Pen", self)
+        label.setBuddy(self.pen_spin)
+        label.setToolTip(PEN_TIP)
+        row = QHBoxLayout()
+        row.addWidget(label)
+        row.addWidget(self.pen_spin, 1)
+        return row
 
     # ------------------------------------------------------------------ public API
     def clear(self) -> None:
@@ -216,7 +265,7 @@ class CanvasPanel(QWidget):
             self._setting_input = False
 
     def _on_drawing_changed(self) -> None:
-        image28 = preprocess_drawing(self.canvas.pixels())
+        image28 = preprocess_drawing(self.canvas.pixels(), self.canvas.brush_width())
         self._source = "drawing" if image28.any() else "empty"
         self._set_input(image28, None)
 
@@ -229,7 +278,7 @@ class CanvasPanel(QWidget):
             self._adopt_foreign_input()
         if state.input.size == FIELD_SIZE * FIELD_SIZE:
             self.preview.set_values(state.input.reshape(FIELD_SIZE, FIELD_SIZE))
-        self.bars.set_values(state.outputs)
+        self.bars.set_values(state.outputs, empty=self._source == "empty")
         self._update_text()
 
     def _adopt_foreign_input(self) -> None:
@@ -242,7 +291,10 @@ class CanvasPanel(QWidget):
     def _update_text(self) -> None:
         outputs = self.state.outputs
         winner = int(np.argmax(outputs))
-        self.prediction_label.setText(prediction_html(winner, float(outputs[winner])))
+        if self._source == "empty":
+            self.prediction_label.setText(EMPTY_HTML)
+        else:
+            self.prediction_label.setText(prediction_html(winner, float(outputs[winner])))
         self.info_label.setText(self._source_text())
         label = self.state.label
         self.truth_label.setVisible(label is not None)
@@ -255,10 +307,10 @@ class CanvasPanel(QWidget):
 
     def _source_text(self) -> str:
         texts = {
-            "empty": "blank canvas: draw a digit",
+            "empty": "The canvas is empty: draw with the mouse; the right button erases.",
             "drawing": "your drawing",
             "test": f"MNIST test digit #{self._test_index}",
-            "noise": "random noise: the network answers anyway",
+            "noise": NOISE_TEXT,
             "loading": "loading MNIST\u2026",
             "other": "input chosen elsewhere",
         }

@@ -2,7 +2,9 @@
 
 :class:`InputPreview` paints a small grayscale image with crisp pixels (the
 probes panel shows its images with it too); :class:`ProbabilityBars` are the
-ten output bars with the winner highlighted and its value printed above it.
+ten output bars with the winner highlighted and its value printed above it
+(kept inside the plot, over the first and last bar too), or no bars at all
+while the canvas is empty.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class InputPreview(QWidget):
         self._image.fill(0)
         self.setMinimumSize(2 * cols, 2 * rows)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAccessibleName("Network input")
+        self.setAccessibleDescription(
+            f"The {rows}x{cols} image the network is given, enlarged: bright pixels are ink."
+        )
 
     def values(self) -> npt.NDArray[np.float32]:
         """The image shown, ``float32`` in [0, 1]."""
@@ -100,8 +106,15 @@ class ProbabilityBars(pg.PlotWidget):
         self.addItem(self.bar_item)
         self.value_text = plots.add_label(self, anchor=(0.5, 1.0), pad=plots.WIDE_PAD)
         self.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
-        self.setMinimumSize(120, 90)
+        self.setMinimumSize(120, 80)
+        self.setAccessibleName("Output bars")
+        self.setAccessibleDescription(
+            "One bar per digit: how strongly the network answers each; the highest"
+            " is highlighted with its value."
+        )
+        self._empty = False
         self.getViewBox().sigResized.connect(self._fit_y_range)
+        self.getViewBox().sigResized.connect(self._keep_value_text_inside)
         self.set_count(10)
 
     def set_count(self, n: int) -> None:
@@ -124,11 +137,18 @@ class ProbabilityBars(pg.PlotWidget):
         self.setLabel("left", text)
         self.setToolTip(tooltip)
 
-    def set_values(self, values: npt.ArrayLike) -> None:
-        """Show ``values`` (one per bar); the largest is highlighted and printed."""
+    def set_values(self, values: npt.ArrayLike, empty: bool = False) -> None:
+        """Show ``values`` (one per bar); the largest is highlighted and printed.
+
+        ``empty``: there is nothing to classify (a blank canvas); the bars are
+        drawn empty, with no winner, whatever ``values`` are.
+        """
+        self._empty = bool(empty)
         self._values = np.asarray(values, dtype=np.float32).reshape(-1).copy()
+        if self._empty:
+            self._values[:] = 0.0
         n = self._values.size
-        winner = int(np.argmax(self._values)) if n else -1
+        winner = int(np.argmax(self._values)) if n and not self._empty else -1
         brushes = [theme.HIGHLIGHT if i == winner else self._bar_colour for i in range(n)]
         self.bar_item.setOpts(x=np.arange(n), height=self._values, brushes=brushes, pen=None)
         self._place_value_text(winner)
@@ -145,7 +165,11 @@ class ProbabilityBars(pg.PlotWidget):
         line = QColor(foreground)
         line.setAlpha(110)
         self.top_line.setPen(pg.mkPen(line, width=1, style=Qt.PenStyle.DashLine))
-        self.set_values(self._values)
+        self.set_values(self._values, self._empty)
+
+    def is_empty(self) -> bool:
+        """Whether the bars are shown empty (nothing to classify)."""
+        return self._empty
 
     def _place_value_text(self, winner: int) -> None:
         """Print the winner's value just above its bar."""
@@ -155,3 +179,20 @@ class ProbabilityBars(pg.PlotWidget):
         value = float(self._values[winner])
         self.value_text.setText(f"{value:.2f}", color=self._text_colour)
         self.value_text.setPos(winner, max(value, 0.0) + 0.01)
+        self._keep_value_text_inside()
+
+    def _keep_value_text_inside(self) -> None:
+        """Slide the value's box sideways so it stays inside the plot.
+
+        Centred over bar 0 or the last bar, half the text would hang over the
+        plot's edge, where the view cuts it off (".00", "0.9").
+        """
+        label, view = self.value_text, self.getViewBox()
+        width = label.boundingRect().width()
+        x = view.mapViewToScene(label.pos()).x() - view.sceneBoundingRect().left()
+        room = view.width()
+        if width <= 0 or room <= width:
+            label.setAnchor((0.5, 1.0))
+            return
+        left = min(max(x - width / 2, 0.0), room - width)
+        label.setAnchor(((x - left) / width, 1.0))
