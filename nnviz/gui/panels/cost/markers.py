@@ -10,6 +10,7 @@ view follows the run in jumps).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pyqtgraph as pg
@@ -24,16 +25,19 @@ from nnviz.gui.panels.plots import FastLabel
 OFFSET, GAP = 3.0, 6.0
 #: A stack longer than this many lines ends with "+ n more" (the rest in its tooltip).
 MAX_LINES = 4
+#: At most this many rows of labels (and no more than fill half the plot's height).
+MAX_ROWS = 3
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 @dataclass
 class Cluster:
-    """Changes that share one label: their indices and the label's left edge (pixels)."""
+    """Changes that share one label: their indices, its row and left edge (pixels)."""
 
     members: list[int] = field(default_factory=list)
     left: float = 0.0
     width: float = 0.0
+    row: int = 0
 
     @property
     def right(self) -> float:
@@ -41,23 +45,37 @@ class Cluster:
         return self.left + self.width
 
 
-def place_labels(xs: list[float], widths: list[float], right: float) -> list[Cluster]:
-    """Group labels of lines at pixels ``xs`` (ascending) so that no two labels overlap.
+def place_labels(xs: list[float], widths: list[float], right: float, rows: int) -> list[Cluster]:
+    """Labels of lines at pixels ``xs`` (ascending) in ``rows`` rows, no two overlapping.
 
-    A label starts ``OFFSET`` right of its line, moves left to end before
-    ``right``; a label that would touch the previous one joins it (a stack,
-    as wide as its widest line).
+    A label starts ``OFFSET`` right of its line (moved left to end before
+    ``right``) in the first row where it clears the row's last label by
+    ``GAP``. When no row has room it joins the last label of the bottom row,
+    one line more (a stack that grows downwards, where no row lies).
     """
-    clusters: list[Cluster] = []
+    placed: list[list[Cluster]] = [[] for _ in range(max(rows, 1))]
     for i, (x, width) in enumerate(zip(xs, widths, strict=True)):
-        clusters.append(Cluster([i], min(x + OFFSET, right - width), width))
-        while len(clusters) > 1 and clusters[-1].left < clusters[-2].right + GAP:
-            last = clusters.pop()
-            into = clusters[-1]
-            into.members += last.members
-            into.width = max(into.width, last.width)
-            into.left = max(0.0, min(into.left, right - into.width))
-    return clusters
+        left = max(0.0, min(x + OFFSET, right - width))
+        row = next((r for r, rs in enumerate(placed) if not rs or rs[-1].right + GAP <= left), None)
+        if row is not None:
+            placed[row].append(Cluster([i], left, width, row))
+            continue
+        bottom = placed[-1]
+        bottom[-1].members.append(i)
+        bottom[-1].width = max(bottom[-1].width, width)
+        _settle(bottom, right)
+    return [cluster for row_clusters in placed for cluster in row_clusters]
+
+
+def _settle(row: list[Cluster], right: float) -> None:
+    """Keep the row's last label inside ``right``, merging it leftwards while it touches."""
+    last = row[-1]
+    last.left = max(0.0, min(last.left, right - last.width))
+    while len(row) > 1 and row[-1].left < row[-2].right + GAP:
+        gone, into = row.pop(), row[-1]
+        into.members += gone.members
+        into.width = max(into.width, gone.width)
+        into.left = max(0.0, min(into.left, right - into.width))
 
 
 def stack_text(texts: list[str]) -> tuple[str, str]:
@@ -116,23 +134,27 @@ class MarkerLayer:
         """Place the labels for the view as it is now."""
         vb = self.plot.vb
         (x0, x1), (_, y1) = vb.viewRange()
-        pixels = vb.width()
-        if pixels <= 0 or x1 <= x0 or not self.markers:
-            self._show([], [], 0.0, 0.0, 0.0)
+        width, height = vb.width(), vb.height()
+        if width <= 0 or x1 <= x0 or not self.markers:
+            self._show([], [], (0.0, 0.0, 0.0, 0.0))
             return
-        per_px = (x1 - x0) / pixels
+        per_px, per_px_y = vb.viewPixelSize()
         order = sorted(range(len(self.markers)), key=lambda i: self.markers[i][0])
         visible = [i for i in order if x0 <= self.markers[i][0] <= x1]
         metrics = QFontMetricsF(plots.small_font())
+        pitch = math.ceil(metrics.lineSpacing()) + 2 * plots.PAD + 1  # one row of labels
         xs = [(self.markers[i][0] - x0) / per_px for i in visible]
         widths = [metrics.horizontalAdvance(self.markers[i][1]) + 2 * plots.PAD for i in visible]
-        clusters = place_labels(xs, widths, pixels - 1.0)
+        rows = min(MAX_ROWS, max(1, int(0.5 * height // pitch)))
+        clusters = place_labels(xs, widths, width - 1.0, rows)
         texts = [[self.markers[visible[m]][1] for m in c.members] for c in clusters]
-        self._show(clusters, texts, x0, per_px, y1)
+        self._show(clusters, texts, (x0, per_px, y1, pitch * per_px_y))
 
     def _show(
-        self, clusters: list[Cluster], texts: list[list[str]], x0: float, per_px: float, top: float
+        self, clusters: list[Cluster], texts: list[list[str]], frame: tuple[float, ...]
     ) -> None:
+        """Show ``clusters``; ``frame``: first step, steps a pixel, top, a row's height."""
+        x0, per_px, top, row_height = frame
         while len(self.labels) < len(clusters):
             label = plots.add_label(
                 self.plot, anchor=(0.0, 0.0), font=plots.small_font(), align=LEFT, z=20
@@ -143,7 +165,7 @@ class MarkerLayer:
             text, tip = stack_text(lines)
             label.setText(text)
             label.setToolTip(tip)
-            label.setPos(x0 + cluster.left * per_px, top)
+            label.setPos(x0 + cluster.left * per_px, top - cluster.row * row_height)
             label.setVisible(True)
         for label in self.labels[len(clusters) :]:
             label.setVisible(False)

@@ -70,7 +70,7 @@ def legend_html(train: QColor, faint: QColor) -> str:
     marks = [(faint, "━", "mini-batch"), (train, "━", "smoothed")]
     marks += [(TEST_COST, "●", "test cost"), (ACCURACY, "■", "test accuracy")]
     return "&nbsp;&nbsp; ".join(
-        f'<span style="color:{colour.name()}">{mark}</span>&nbsp;{text}'
+        f'<span style="color:{colour.name()}">{mark}</span>&nbsp;{text.replace(" ", "&nbsp;")}'
         for colour, mark, text in marks
     )
 
