@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from nnviz.core.backprop import nudges, single_example_step, wish_sources
 from nnviz.core.datasets import Dataset
+from nnviz.core.errors import plain_number
 from nnviz.core.modelio import load_model
 from nnviz.core.network import Network
 from nnviz.engine.snapshot import Snapshot
@@ -63,7 +64,7 @@ def test_output_wishes_and_cost_are_backprops(panel: BackpropPanel, state: AppSt
     assert panel.target() == 7
     assert np.allclose(panel.wish_plot.heights(), expected.wish_out, atol=1e-12)
     assert panel.nudges is not None and panel.nudges.cost == pytest.approx(expected.cost)
-    assert f"{expected.cost:.4g}" in panel.summary.text()
+    assert f"C = <b>{plain_number(expected.cost)}</b>" in panel.summary.text()
     assert "true label 7" in panel.summary.text()
     assert panel.target_combo.itemText(0) == "true label (7)"
     # Another target: up for it, down for the rest, sizes from backprop.
@@ -93,7 +94,7 @@ def test_the_target_aims_the_networks_nudges_too(
 def test_a_drawing_aims_at_the_networks_answer(panel: BackpropPanel, state: AppState, mnist):
     state.set_input(mnist.test_x[3] * 0.8)  # no label
     assert panel.target() == state.prediction
-    assert panel.target_combo.itemText(0) == f"network's answer ({state.prediction})"
+    assert panel.target_combo.itemText(0) == f"its answer ({state.prediction})"
     assert "drawing (no label)" in panel.summary.text()
 
 

@@ -17,27 +17,28 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QBoxLayout,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from nnviz.core.backprop import Nudges, StepResult, nudges, single_example_step, wish_sources
+from nnviz.core.errors import plain_number
 from nnviz.gui.panels.backprop import step, wishes
+from nnviz.gui.panels.backprop.layout import Figure, FlipPair, LinesLabel
 from nnviz.gui.panels.backprop.step import StepBars
 from nnviz.gui.panels.backprop.wishes import ImagePair, SignedBars
 from nnviz.gui.panels.network.nudges import output_bound
 from nnviz.gui.panels.plots import digit_ticks
-from nnviz.gui.panels.visibility import wait_until_seen
+from nnviz.gui.panels.visibility import out_of_sight, wait_until_seen
 from nnviz.gui.state import AppState
 
 if TYPE_CHECKING:
@@ -61,6 +62,32 @@ SHOW_TIP = (
 )
 
 
+#: Screen readers' names and descriptions of the pictures, by attribute.
+VIEW_NAMES = {
+    "wish_plot": (
+        "Desired change of each output",
+        "Bar chart: how the cost wants each output to move; blue up, red down.",
+    ),
+    "step_plot": (
+        "Outputs before and after one step",
+        "Bar chart: each output before the step in grey and after it in colour.",
+    ),
+    "source_plot": (
+        "Where the neuron's wish comes from",
+        "Bar chart: what each neuron of the next layer wants from the selected one, and the sum.",
+    ),
+    "grad_images": (
+        "The neuron's weights and their wish",
+        "Two 28 by 28 pictures: the selected neuron's incoming weights and how the cost wants "
+        "them to change; blue positive, red negative.",
+    ),
+    "grad_plot": (
+        "The wish of the neuron's weights",
+        "Bar chart: how the cost wants each incoming weight of the selected neuron to change.",
+    ),
+}
+
+
 def set_text(label: QLabel, text: str) -> None:
     """Set a label's text only when it changed (each change re-lays it out)."""
     if text != label.text():
@@ -69,30 +96,7 @@ def set_text(label: QLabel, text: str) -> None:
 
 def auto_target_text(label: int | None, answer: int) -> str:
     """The target box's first item: what "automatic" aims at now."""
-    return f"true label ({label})" if label is not None else f"network's answer ({answer})"
-
-
-class Figure(QWidget):
-    """A picture with a caption above it (rich text, wrapped: never widens the panel)."""
-
-    def __init__(self, view: QWidget, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.view = view
-        self.caption = QLabel(self)
-        self.caption.setTextFormat(Qt.TextFormat.RichText)
-        self.caption.setWordWrap(True)
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(1)
-        layout.addWidget(self.caption, 0)
-        layout.addWidget(view, 1)
-
-    def set_caption(self, text: str) -> None:
-        """Set the caption (rich text; only re-laid out when it changes)."""
-        if text != self.caption.text():
-            self.caption.setText(text)
+    return f"true label ({label})" if label is not None else f"its answer ({answer})"
 
 
 class BackpropPanel(QWidget):
@@ -150,8 +154,10 @@ class BackpropPanel(QWidget):
     def _build(self) -> None:
         self.target_combo = QComboBox(self)
         self.target_combo.addItems(["true label", *(str(d) for d in range(10))])
+        # wide enough for its widest item at every size (the first one changes)
+        self.target_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.target_combo.setToolTip(TARGET_TIP)
-        self.show_check = QCheckBox("Show on the network", self)
+        self.show_check = QCheckBox("Show on network", self)
         self.show_check.setToolTip(SHOW_TIP)
         self.show_check.setVisible(self.network_panel is not None)
         self.eta_label = QLabel(self)
@@ -160,22 +166,10 @@ class BackpropPanel(QWidget):
         self.undo_button = QPushButton("Undo", self)
         self.undo_button.setToolTip(step.UNDO_TIP)
         self.undo_button.setEnabled(False)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Target:", self))
-        controls.addWidget(self.target_combo)
-        controls.addSpacing(8)
-        controls.addWidget(self.show_check)
-        controls.addStretch(1)
-        step_row = QHBoxLayout()
-        step_row.setContentsMargins(0, 0, 0, 0)
-        step_row.addWidget(self.eta_label)
-        step_row.addStretch(1)
-        step_row.addWidget(self.step_button)
-        step_row.addWidget(self.undo_button)
-        self.summary = self._label()
+        self.summary = LinesLabel(self)
         self.wish_plot = SignedBars()
         self.step_plot = StepBars()
-        self.neuron_text = self._label()
+        self.neuron_text = LinesLabel(self)
         self.source_plot = SignedBars()
         self.grad_images = ImagePair()
         self.grad_plot = SignedBars()
@@ -191,34 +185,57 @@ class BackpropPanel(QWidget):
                 ("gradient", self.grad_stack),
             )
         }
-        self.neuron_box = QWidget(self)
-        pictures = QHBoxLayout(self.neuron_box)
-        pictures.setContentsMargins(0, 0, 0, 0)
-        pictures.addWidget(self.figures["sources"], 1)
-        pictures.addWidget(self.figures["gradient"], 1)
+        self.example_box = FlipPair(self.figures["wish"], self.figures["step"], self)
+        self.neuron_box = FlipPair(self.figures["sources"], self.figures["gradient"], self)
+        self._lay_out()
+        self._name_for_screen_readers()
+
+    def _lay_out(self) -> None:
+        """Controls on top, then the example's charts, then the selected neuron's.
+
+        The neuron's charts get the larger share of the height: they are
+        what a click on the Network panel asks to see.
+        """
+        target_label = QLabel("Target:", self)
+        target_label.setBuddy(self.target_combo)
+        controls = QHBoxLayout()
+        controls.addWidget(target_label)
+        controls.addWidget(self.target_combo)
+        controls.addStretch(1)
+        controls.addWidget(self.show_check)
+        step_row = QHBoxLayout()
+        step_row.addWidget(self.eta_label)
+        step_row.addStretch(1)
+        step_row.addWidget(self.step_button)
+        step_row.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(controls)
+        layout.addLayout(step_row)
         layout.addWidget(self.summary)
-        step_layout = self.figures["step"].layout()
-        assert isinstance(step_layout, QBoxLayout)
-        step_layout.addLayout(step_row)
-        top = QHBoxLayout()
-        top.addWidget(self.figures["wish"], 1)
-        top.addWidget(self.figures["step"], 1)
-        layout.addLayout(top, 1)
+        layout.addWidget(self.example_box, 2)
         layout.addWidget(self.neuron_text)
-        layout.addWidget(self.neuron_box, 1)
+        layout.addWidget(self.neuron_box, 3)
 
-    def _label(self) -> QLabel:
-        """Two unwrapped lines of a fixed height: their numbers change every frame, and
-        a wrapped label's height-for-width re-layout cost several ms a frame."""
-        label = QLabel(self)
-        label.setTextFormat(Qt.TextFormat.RichText)
-        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        label.setFixedHeight(2 * label.fontMetrics().lineSpacing() + 6)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        return label
+    def _name_for_screen_readers(self) -> None:
+        self.setAccessibleName("Backprop panel")
+        self.setAccessibleDescription(
+            "What backpropagation computes for the current input and a target digit: how the "
+            "cost wants each output to move, where a selected neuron's wish comes from, and "
+            "one gradient step on this example."
+        )
+        self.target_combo.setAccessibleName("Target digit")
+        self.target_combo.setAccessibleDescription(TARGET_TIP.replace("\n", " "))
+        self.show_check.setAccessibleName("Show the nudges on the Network panel")
+        self.step_button.setAccessibleName("Take one gradient step on this example")
+        self.undo_button.setAccessibleName("Undo the last step")
+        self.eta_label.setAccessibleName("Learning rate of the step")
+        self.summary.setAccessibleName("This example")
+        self.neuron_text.setAccessibleName("Selected neuron")
+        for attribute, (name, description) in VIEW_NAMES.items():
+            widget = getattr(self, attribute)
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(description)
 
     def _connect(self) -> None:
         s = self.state
@@ -325,7 +342,9 @@ class BackpropPanel(QWidget):
         auto = auto_target_text(label, answer)
         if auto != self.target_combo.itemText(0):
             self.target_combo.setItemText(0, auto)
-        set_text(self.summary, wishes.summary_html(self.state, result))
+            # Qt keeps the combo's first minimum size hint: ask again for the new item
+            self.target_combo.setMinimumWidth(self.target_combo.sizeHint().width())
+        self.summary.set_paragraphs(wishes.summary_parts(self.state, result))
         self.figures["wish"].set_caption(wishes.wish_title(net.cost))
         self._show_eta()
         self.wish_plot.set_values(result.wish(result.n_layers))
@@ -339,7 +358,7 @@ class BackpropPanel(QWidget):
 
     def _show_eta(self) -> None:
         eta, source = self.learning_rate()
-        set_text(self.eta_label, f"η = {eta:g}")
+        set_text(self.eta_label, f"η = {plain_number(eta)}")
         self.eta_label.setToolTip(f"{source}; the step is plain SGD (no momentum)")
 
     def _show_step(self, undone: bool) -> None:
@@ -356,15 +375,13 @@ class BackpropPanel(QWidget):
         selected = self.state.selected
         net = self.state.net
         if selected is None or not 1 <= selected[0] <= result.n_layers:
-            set_text(self.neuron_text, wishes.NO_SELECTION)
+            self.neuron_text.set_paragraphs(wishes.hint_parts(self.network_place()))
             self.neuron_box.setVisible(False)
             return
         layer, j = selected
         self.neuron_box.setVisible(True)
-        set_text(
-            self.neuron_text,
-            wishes.neuron_html(result, layer, j, net.cost, self.learning_rate()[0]),
-        )
+        eta = self.learning_rate()[0]
+        self.neuron_text.set_paragraphs(wishes.neuron_parts(result, layer, j, net.cost, eta))
         if layer < result.n_layers:
             sources = -wish_sources(result, layer, j)  # what each next-layer neuron wants
             self.source_plot.set_labels(digit_ticks(sources.size))
@@ -383,7 +400,7 @@ class BackpropPanel(QWidget):
         if layer == 1 and side * side == change.size and side > 1:
             weights = np.asarray(result.weights[1][j]).reshape(side, side)
             self.grad_images.set_images(
-                weights, change.reshape(side, side), ("its weights w", "their wish")
+                weights, change.reshape(side, side), ("weights w", "their wish")
             )
             self.grad_stack.setCurrentWidget(self.grad_images)
             self.figures["gradient"].set_caption(wishes.gradient_title(layer, result.n_layers))
@@ -392,6 +409,38 @@ class BackpropPanel(QWidget):
         self.figures["gradient"].set_caption(wishes.gradient_title(layer, result.n_layers))
         self.grad_plot.set_values(change)
         self.grad_stack.setCurrentWidget(self.grad_plot)
+
+    def network_place(self) -> str | None:
+        """Where the Network panel is, seen from here: ``"left"``, ``"right"``, ``"above"``,
+        ``"below"``; None when it is out of sight or in another window."""
+        net = self.network_panel
+        if net is None or net.window() is not self.window() or not net.isVisible():
+            return None
+        if out_of_sight(net):
+            return None
+        mine = QRect(self.mapTo(self.window(), QPoint(0, 0)), self.size())
+        theirs = QRect(net.mapTo(self.window(), QPoint(0, 0)), net.size())
+        if theirs.right() < mine.left():
+            return "left"
+        if theirs.left() > mine.right():
+            return "right"
+        if theirs.bottom() < mine.top():
+            return "above"
+        return "below" if theirs.top() > mine.bottom() else None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A new place in the window: the hint says where the Network panel is now."""
+        super().resizeEvent(event)
+        self._show_hint()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown (a dock raised or opened): the hint says where the Network panel is."""
+        super().showEvent(event)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        if self.neuron_box.isHidden() and self.nudges is not None:
+            self.neuron_text.set_paragraphs(wishes.hint_parts(self.network_place()))
 
     def gradient_image(self) -> Array | None:
         """The weight-change image shown for a first-layer neuron (None otherwise)."""

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from nnviz.core.backprop import StepResult
+from nnviz.core.errors import plain_number
 from nnviz.gui.panels import plots
 
 Array = npt.NDArray[Any]
@@ -29,12 +30,13 @@ STEP_TIP = (
 )
 UNDO_TIP = "Put back the parameters from before the last step."
 NO_STEP_TITLE = "One SGD step on this example"
-NO_STEP_TEXT = "“Take this step” shows\nthe outputs before and after"
+NO_STEP_TEXT = "“Take this step”\nshows the outputs\nbefore and after"
 
 
 def step_title(step: StepResult, undone: bool) -> str:
     """Title of the before/after bars."""
-    text = f"One step towards {step.target}: cost {step.cost_before:.3g} → {step.cost_after:.3g}"
+    costs = f"{plain_number(step.cost_before)} → {plain_number(step.cost_after)}"
+    text = f"One step towards {step.target}: cost {costs}"
     return text + "<br><i>undone</i>" if undone else text + "<br>grey = before, colour = after"
 
 

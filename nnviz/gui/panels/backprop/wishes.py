@@ -21,6 +21,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QWidget
 
 from nnviz.core.backprop import Nudges
+from nnviz.core.errors import plain_number
 from nnviz.gui import theme
 from nnviz.gui.panels import plots
 from nnviz.gui.panels.network.info import neuron_title, wish_name
@@ -34,16 +35,19 @@ MINUS = "\N{MINUS SIGN}"
 #: The bar range follows the values with this headroom, and is kept while the
 #: largest value stays above this share of it: it is not reset every frame.
 RANGE_SLACK, RANGE_KEEP = 1.25, 0.45
-NO_SELECTION = (
-    "<i>Click a neuron on the Network panel to see where its wish comes from:<br>"
-    "the sum of what every neuron of the next layer wants from it.</i>"
-)
+#: Where the Network panel is, seen from this one, for the hint (None: out of sight).
+PLACES = {"left": "on the left", "right": "on the right", "above": "above", "below": "below"}
 
 
 # ------------------------------------------------------------------ words
 def signed(value: float, digits: int = 4) -> str:
-    """``+0.0123`` or the same with a real minus sign (U+2212) for negatives."""
-    text = f"{value:+.3g}" if abs(value) < 1e-3 and value else f"{value:+.{digits}f}"
+    """``+0.0123`` or the same with a real minus sign (U+2212) for negatives.
+
+    Tiny values keep three significant digits, written out (never ``1e-05``).
+    """
+    text = f"{value:+.{digits}f}"
+    if value and abs(value) < 1e-3:
+        text = ("+" if value > 0 else "-") + plain_number(abs(value))
     return text.replace("-", MINUS)
 
 
@@ -59,18 +63,30 @@ def cost_formula(cost: str, target: int) -> str:
     return f"{MINUS}ln a<sub>{target}</sub>, cross-entropy"
 
 
-def summary_html(state: AppState, result: Nudges) -> str:
-    """One line about the example: its label, the answer, the target and the cost."""
+def summary_parts(state: AppState, result: Nudges) -> list[list[str]]:
+    """The example: its label, the answer, the target and the cost (two paragraphs' parts)."""
     outputs = result.a[-1]
     answer = int(outputs.argmax())
     label = state.label
     source = f"a test digit, true label {label}" if label is not None else "a drawing (no label)"
-    return (
-        f"<b>This example</b>: {source} · the network says {answer} "
-        f"(a = {outputs[answer]:.3f})<br>"
-        f"Target <b>{result.target}</b> · its cost C = <b>{result.cost:.4g}</b> "
-        f"({cost_formula(state.net.cost, result.target)})"
-    )
+    says = f"the network says {answer} (a = {outputs[answer]:.3f})"
+    return [
+        [f"<b>This example</b>: {source} ·", says],
+        [
+            f"Target <b>{result.target}</b> · its cost C = <b>{plain_number(result.cost)}</b>",
+            f"({cost_formula(state.net.cost, result.target)})",
+        ],
+    ]
+
+
+def hint_parts(place: str | None) -> list[list[str]]:
+    """What to do to see a neuron's wishes: click it on the Network panel (``place``: where)."""
+    where = f"the Network panel {PLACES[place]}" if place in PLACES else "the Network panel"
+    words = (
+        f"Click a neuron on {where} to see where its wish comes from: the sum of what "
+        "every neuron of the next layer wants from it."
+    ).split()
+    return [[f"<i>{word}</i>" for word in words]]
 
 
 def content_note(result: Nudges, bound: float) -> str:
@@ -78,7 +94,7 @@ def content_note(result: Nudges, bound: float) -> str:
     if float(abs(result.wish_out).max()) >= 0.02 * bound:
         return ""
     a = float(result.a[-1][result.target])
-    return f"almost nothing to change:\nthe network already gives {result.target}\na = {a:.3f}"
+    return f"almost nothing\nto change: it\nalready gives {result.target}\n(a = {a:.3f})"
 
 
 def wish_title(cost: str) -> str:
@@ -87,20 +103,24 @@ def wish_title(cost: str) -> str:
     return f"Desired change of each output: {name}"
 
 
-def neuron_html(result: Nudges, layer: int, j: int, cost: str, eta: float) -> str:
-    """The selected neuron: activation, wish, delta and its bias gradient."""
+def neuron_parts(result: Nudges, layer: int, j: int, cost: str, eta: float) -> list[list[str]]:
+    """The selected neuron: activation, wish, delta and its bias gradient (paragraphs' parts)."""
     L = result.n_layers
     a, wish = float(result.a[layer][j]), float(result.wish(layer)[j])
     delta = float(result.delta[layer][j])
     title = html.escape(neuron_title(layer, j, L))
     how = "a − y" if layer == L and cost != "quadratic" else "f′(z)·∂C/∂a"
     how = "∂C/∂z = " + how if layer == L else how
-    return (
-        f"<b>{title}</b>: a = {a:.4f} · wish {wish_name(layer, L, cost)} = "
-        f"<b>{signed(wish)}</b> ({way(wish)})<br>"
-        f"δ = {how} = {signed(delta)} = ∂C/∂b; the step moves b by "
-        f"{MINUS}η·δ = {signed(-eta * delta)}"
-    )
+    return [
+        [
+            f"<b>{title}</b>: a = {a:.4f} ·",
+            f"wish {wish_name(layer, L, cost)} = <b>{signed(wish)}</b> ({way(wish)})",
+        ],
+        [
+            f"δ = {how} = {signed(delta)} = ∂C/∂b;",
+            f"the step moves b by {MINUS}η·δ = {signed(-eta * delta)}",
+        ],
+    ]
 
 
 def sources_title(layer: int, n_layers: int) -> str:
