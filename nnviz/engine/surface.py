@@ -245,7 +245,7 @@ class SurfaceServer:
         steps = trajectory.steps.copy()  # points recorded during the grid come later
         coords, distances = surface.project(plane, trajectory.thetas)
         span = RANDOM_SPAN if plane.kind == "random" else _min_span(coords)
-        a0, a1, b0, b1 = surface.fit_range(coords, min_span=span)
+        a0, a1, b0, b1 = _square(surface.fit_range(coords, min_span=span))
         a, b = np.linspace(a0, a1, n), np.linspace(b0, b1, n)
         net = self.net
         x, y = self._images(net)
@@ -319,6 +319,15 @@ class SurfaceServer:
         self.cost_debt = now + (now - start) * (1 - duty) / duty
         self.path_dirty = True
         return True
+
+
+def _square(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """``box`` widened about its centre to a square: the panel draws both axes to one
+    scale (the planes' directions are equally long), so a square grid fills its map."""
+    a0, a1, b0, b1 = box
+    half = max(a1 - a0, b1 - b0) / 2
+    ma, mb = (a0 + a1) / 2, (b0 + b1) / 2
+    return ma - half, ma + half, mb - half, mb + half
 
 
 def _min_span(coords: Array) -> float:

@@ -23,11 +23,21 @@ from nnviz.core.limits import check_sizes
 from nnviz.core.network import ACTIVATIONS, COSTS
 from nnviz.core.presets import DEFAULT_SIZES, PRESETS, get_preset
 from nnviz.core.trainer import TrainConfig
+from nnviz.engine.messages import PLANES, SurfaceSettings
 from nnviz.gui.controls import BATCH, EPOCHS, LR, MOMENTUM, SEED, SPEEDS, Architecture, parse_hidden
+from nnviz.gui.surface_controller import RESOLUTIONS, SUBSETS
 
 T = TypeVar("T")
 
 DEFAULT_ARCH = Architecture("modern", DEFAULT_SIZES[1:-1], "sigmoid", "cross_entropy", 0)
+
+
+@dataclass(frozen=True)
+class SurfaceChoice:
+    """The loss-surface panel's choices kept between runs: the engine's settings and log colours."""
+
+    settings: SurfaceSettings = field(default_factory=SurfaceSettings)
+    log: bool = False
 
 
 @dataclass
@@ -41,6 +51,8 @@ class UserSettings:
     colour_blind: bool = False
     data_folder: Path | None = None
     reset: list[str] = field(default_factory=list)
+    #: The loss-surface panel's choices (None: not given, so not written).
+    surface: SurfaceChoice | None = None
 
     def reset_text(self) -> str:
         """One sentence for the status bar, or "" when every setting was usable."""
@@ -81,7 +93,41 @@ def read_settings(store: QSettings) -> UserSettings:
     out.dark = reader.get("appearance/dark", "dark palette", False, _boolean)
     out.colour_blind = reader.get("appearance/colour_blind", "colour-blind map", False, _boolean)
     out.data_folder = reader.get("data/folder", "MNIST folder", None, _folder)
+    out.surface = _read_surface(reader)
     return out
+
+
+def read_surface(store: QSettings) -> SurfaceChoice:
+    """The loss-surface choices alone (unusable ones are their defaults, silently:
+    :func:`read_settings` names them for the status bar)."""
+    return _read_surface(_Reader(store, []))
+
+
+def _read_surface(reader: _Reader) -> SurfaceChoice:
+    default = SurfaceSettings()
+    settings = SurfaceSettings(
+        plane=reader.get("surface/plane", "surface plane", default.plane, _choice(PLANES)),
+        resolution=reader.get(
+            "surface/resolution", "surface resolution", default.resolution, _member(RESOLUTIONS)
+        ),
+        subset=reader.get("surface/images", "surface images", default.subset, _member(SUBSETS)),
+        auto_refit=reader.get("surface/auto_refit", "surface auto-refit", True, _boolean),
+    )
+    log = reader.get("surface/log", "surface log colours", False, _boolean)
+    return SurfaceChoice(settings, log)
+
+
+def write_surface(store: QSettings, choice: SurfaceChoice) -> None:
+    """Write the loss-surface choices (the panel does so as they are made)."""
+    s = choice.settings
+    for key, value in (
+        ("surface/plane", s.plane),
+        ("surface/resolution", s.resolution),
+        ("surface/images", s.subset),
+        ("surface/auto_refit", s.auto_refit),
+        ("surface/log", choice.log),
+    ):
+        store.setValue(key, value)
 
 
 def write_settings(store: QSettings, settings: UserSettings) -> None:
@@ -104,6 +150,8 @@ def write_settings(store: QSettings, settings: UserSettings) -> None:
         store.setValue(key, value)
     if settings.data_folder is not None:
         store.setValue("data/folder", str(settings.data_folder))
+    if settings.surface is not None:
+        write_surface(store, settings.surface)
 
 
 class _Reader:
@@ -140,6 +188,16 @@ def _integer(low: int, high: int) -> Callable[[str], int]:
             raise ValueError(f"{_shown(text)} is not a whole number") from None
         if not low <= value <= high:
             raise ValueError(f"{value:,} is outside {low:,} to {high:,}")
+        return value
+
+    return parse
+
+
+def _member(allowed: tuple[int, ...]) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = _integer(min(allowed), max(allowed))(text)
+        if value not in allowed:
+            raise ValueError(f"{value:,} is not one of {', '.join(f'{a:,}' for a in allowed)}")
         return value
 
     return parse

@@ -35,6 +35,8 @@ from nnviz.gui.state import AppState
 #: Path points (a copy of the parameters each) are sent at most at this many
 #: bytes a second: every snapshot's for the lessons' network, fewer for large ones.
 POINT_BYTES_PER_SECOND = 20e6
+RESOLUTIONS = (21, 31, 41, 61)  # grid points per side the panel offers
+SUBSETS = (1_000, 5_000, 10_000, 60_000)  # images a surface's costs may be averaged over
 
 
 class SurfaceController(QObject):

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage
 
 from nnviz.core.datasets import Dataset, load_mnist
+from nnviz.core.errors import plain_number
 from nnviz.core.network import Network
 from nnviz.core.presets import MODERN
 from nnviz.core.trainer import Trainer
@@ -181,20 +182,19 @@ def test_a_long_path_is_thinned_to_about_a_point_per_pixel_with_its_ends() -> No
 def test_honesty_figures(panel, controller, state):
     grid, path = make_grid(state), make_path(state)
     publish(controller, grid, path)
-    text = panel.honesty_text()
-    assert "PCA of the path" in text
-    assert "the plane holds 71% of the path's variance (75% when fitted)" in text
-    assert "up to 6.2 (median 3.4) off the plane" in text
-    assert "the projected path is 53 long" in text
-    assert "\N{WARNING SIGN}" not in text
+    details = panel.verdict.toolTip()
+    assert "PCA of the path" in details
+    assert "the plane holds 71% of the path's movement (75% when fitted)" in details
+    assert "up to 6.2 (median 3.35) off the plane" in details
+    assert "the map is 50 across and the path on it is 53.1 long" in details
+    assert "Green: the map is within 10%" in details  # the thresholds, on hover
+    assert panel.verdict.accessibleDescription() == details.replace("\n", " ")
     assert "21\N{MULTIPLICATION SIGN}21 grid" in panel.readout_text()
-    assert "5,000 training images" in panel.readout_text()
-    # a plane that explains little of the path says so
+    assert "5,000 images" in panel.readout_text()
+    # a plane that holds little of the path says so in the verdict itself
     publish(controller, None, make_path(state, explained=0.02))
-    assert "2.0% of the path's variance" in panel.honesty_text()
-    assert (
-        "\N{WARNING SIGN} Most of the path's movement is not in this plane" in panel.honesty_text()
-    )
+    assert panel.honesty_text().startswith("\N{BLACK CIRCLE} Misleading: ")
+    assert "2.0% of the path's movement" in panel.verdict.toolTip()
 
 
 def test_the_chart_compares_true_costs_with_the_surface(panel, controller, state):
@@ -219,9 +219,11 @@ def test_the_chart_compares_true_costs_with_the_surface(panel, controller, state
     np.testing.assert_allclose(surface_y[inside], expected[inside], rtol=1e-12)
     both = np.isfinite(path.true_costs) & inside
     gap = np.abs(path.true_costs - surface_y)[both]
-    assert f"the surface is off the true cost by up to {gap.max():.2g}" in panel.honesty_text()
-    labels = [label.text for _sample, label in panel.chart.legend.items]
-    assert labels == ["true cost at the path points", "surface at their projections"]
+    assert f"off the true cost by up to {plain_number(gap.max())}" in panel.verdict.toolTip()
+    legend = panel.legend.text()
+    assert "true cost at the path points" in legend and "the map at their projections" in legend
+    # the legend is a line of its own above the chart: it covers none of the data
+    assert panel.legend.geometry().bottom() < panel.chart.geometry().top()
 
 
 def test_log_colours(qtbot, panel, controller, state):
@@ -259,15 +261,17 @@ def test_hovering_reads_the_cost_at_a_grid_point(qtbot, panel, controller, state
     for i, j in ((5, 8), (17, 2)):
         qtbot.wait(25)  # pyqtgraph drops mouse moves closer than ~10 ms apart
         qtbot.mouseMove(viewport, screen_pos(panel, grid.a[j] + 0.2, grid.b[i] - 0.1))
-        qtbot.waitUntil(lambda i=i, j=j: f"{grid.costs[i, j]:.3g}" in panel.readout_text())
-        assert f"PC 1 = {grid.a[j]:.3g}, PC 2 = {grid.b[i]:.3g}" in panel.readout_text()
+        cost = plain_number(grid.costs[i, j])
+        qtbot.waitUntil(lambda cost=cost: f"cost {cost} at" in panel.readout_text(), timeout=1000)
+        a, b = plain_number(grid.a[j]), plain_number(grid.b[i])
+        assert f"PC 1 = {a}, PC 2 = {b}" in panel.readout_text()
         node = panel.map.node
         assert node.isVisible() and (node.pos().x(), node.pos().y()) == pytest.approx(
             (grid.a[j], grid.b[i])
         )
     qtbot.wait(25)
     qtbot.mouseMove(viewport, QPoint(2, 2))  # off the map
-    qtbot.waitUntil(lambda: "hover to read a point" in panel.readout_text())
+    qtbot.waitUntil(lambda: "hover the map to read a point" in panel.readout_text())
     assert not panel.map.node.isVisible()
 
 
@@ -314,14 +318,14 @@ def test_wide_docks_put_the_figures_beside_the_map(qtbot, panel, controller, sta
     qtbot.waitUntil(lambda: panel.chart.x() > panel.map.x() + panel.map.width() - 5)
     assert panel.map.height() > 200 and panel.chart.y() < panel.map.height() / 2 + 40
     qtbot.waitUntil(
-        lambda: panel.honesty.height() >= panel.honesty.heightForWidth(panel.honesty.width())
+        lambda: panel.verdict.height() >= panel.verdict.heightForWidth(panel.verdict.width())
     )
     panel.resize(460, 720)
     qtbot.waitUntil(lambda: panel.chart.y() > panel.map.y() + panel.map.height())
     assert panel.map.width() > 400 and panel.map.height() > 250
     # the honesty text always gets the lines it needs at its width (it wraps less when wider)
     qtbot.waitUntil(
-        lambda: panel.honesty.height() == panel.honesty.heightForWidth(panel.honesty.width())
+        lambda: panel.verdict.height() == panel.verdict.heightForWidth(panel.verdict.width())
     )
 
 
@@ -373,8 +377,9 @@ def test_live_training_draws_the_surface_and_the_path(qtbot, panel, controller, 
     # "Refit" computes a new surface while the old one stays on screen
     fit = grid.fit
     qtbot.mouseClick(panel.refit_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.progress_label.isVisible() or controller.grid.fit > fit)
+    computing = "computing the surface: row"
+    qtbot.waitUntil(lambda: computing in panel.readout_text() or controller.grid.fit > fit)
     assert panel.map.grid is not None
     qtbot.waitUntil(lambda: controller.grid.fit > fit, timeout=20_000)
-    qtbot.waitUntil(lambda: not panel.progress_label.isVisible())
+    qtbot.waitUntil(lambda: computing not in panel.readout_text())
     np.testing.assert_array_equal(panel.map.image.image, controller.grid.costs)

@@ -2,9 +2,11 @@
 
 A path projected onto a plane can mislead: the network never was at the
 projected points, so the colour under the path need not be the cost it met.
-The panel therefore says how much of the path's movement the plane explains,
-how far the real points are from it, and draws the true cost at the path
-points beside the cost the surface shows at their projections.
+The panel therefore gives a verdict (:mod:`.verdict`: a traffic light and
+one sentence), the figures behind it in words (how much of the path's
+movement the plane holds, how far the real points are from it, how far the
+map is off the true cost), and draws the true cost at the path points beside
+the cost the map shows at their projections.
 """
 
 from __future__ import annotations
@@ -19,21 +21,35 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor
 
+from nnviz.core.errors import plain_number
 from nnviz.engine.messages import PathView, SurfaceGrid
 from nnviz.gui.panels import plots
 from nnviz.gui.panels.plots import Extent, follow_extent
 from nnviz.gui.panels.surface.grid import log_ticks
 from nnviz.gui.panels.surface.toolbar import PLANE_NAMES
+from nnviz.gui.panels.surface.verdict import (
+    CHECKING,
+    GOOD,
+    MISLEADING,
+    ROUGH,
+    THRESHOLDS,
+    Gap,
+    Verdict,
+)
 
 Array = npt.NDArray[Any]
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency
 TRUE_LIGHT, TRUE_DARK = QColor(213, 94, 0), QColor(230, 130, 50)
 SURFACE_LIGHT, SURFACE_DARK = QColor(0, 114, 178), QColor(86, 180, 233)
-WARNING = QColor(213, 94, 0)
 TRUE_LABEL = "true cost at the path points"
-SURFACE_LABEL = "surface at their projections"
-POORLY_EXPLAINED = 0.5  # below this share of the variance the picture gets a warning
+SURFACE_LABEL = "the map at their projections"
+VERDICT_COLOURS = {  # Okabe-Ito bluish green, orange, vermillion; grey while checking
+    GOOD: QColor(0, 158, 115),
+    ROUGH: QColor(230, 159, 0),
+    MISLEADING: QColor(213, 94, 0),
+    CHECKING: QColor(128, 128, 128),
+}
 
 
 def percent(value: float) -> str:
@@ -43,40 +59,74 @@ def percent(value: float) -> str:
     return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
 
 
-def number(value: float, digits: int = 3) -> str:
-    """A distance or cost with ``digits`` significant digits."""
-    return f"{value:.{digits}g}" if math.isfinite(value) else "?"
+def number(value: float) -> str:
+    """A distance or cost as people write it (never ``1.3e+02``); ``"?"`` for NaN."""
+    return plain_number(value) if math.isfinite(value) else "?"
+
+
+def explained_now(grid: SurfaceGrid, path: PathView | None) -> float:
+    """The share of the path's movement in the plane now (when fitted, if not known now)."""
+    now = path.explained if path is not None and path.fit == grid.fit else math.nan
+    return now if math.isfinite(now) else grid.explained
 
 
 def plane_text(grid: SurfaceGrid, path: PathView | None) -> str:
-    """Which plane, and the share of the path's variance it explains (now and when fitted)."""
+    """Which plane, and the share of the path's movement it holds (now and when fitted)."""
     name = PLANE_NAMES.get(grid.kind, grid.kind)
     now = path.explained if path is not None and path.fit == grid.fit else math.nan
     if math.isfinite(now):
-        share = f"{percent(now)} of the path's variance ({percent(grid.explained)} when fitted)"
+        share = f"{percent(now)} of the path's movement ({percent(grid.explained)} when fitted)"
     else:
-        share = f"{percent(grid.explained)} of the path's variance when it was fitted"
-    return f"{name[0].upper()}{name[1:]}: the plane holds {share}."
+        share = f"{percent(grid.explained)} of the path's movement when it was fitted"
+    return (
+        f"{name[0].upper()}{name[1:]}: the plane holds {share}; the rest is in "
+        "directions the map cannot show."
+    )
 
 
-def distance_text(path: PathView | None) -> str:
-    """How far the real path points are from the plane, and how long the projected path is."""
+def distance_text(grid: SurfaceGrid, path: PathView | None) -> str:
+    """How far the real path points are from the plane, beside the map's own size."""
     if path is None or not np.isfinite(path.distances).any():
         return "The path is projected onto the plane when the surface is ready."
-    d = path.distances[np.isfinite(path.distances)]
-    # two digits: enough to judge, and the text (a re-layout) changes less often
-    far, median = number(float(d.max()), 2), number(float(np.median(d)), 2)
+    unit = map_unit(grid)
+    d = path.distances[np.isfinite(path.distances)] / unit
+    width = float(grid.a[-1] - grid.a[0]) if len(grid.a) > 1 else math.nan
     return (
-        f"Path points lie up to {far} (median {median}) off the plane; "
-        f"the projected path is {number(path.path_length, 2)} long."
+        f"Path points lie up to {number(float(d.max()))} (median {number(float(np.median(d)))}) "
+        f"off the plane, in the map's units: the map is {number(width)} across and the path "
+        f"on it is {number(path.path_length)} long."
     )
+
+
+def map_unit(grid: SurfaceGrid) -> float:
+    """Parameter-space length of one unit along the map's first axis (1 for unit directions)."""
+    if grid.plane is None:
+        return 1.0
+    length = float(np.linalg.norm(grid.plane.d1))
+    return length if length > 0 else 1.0
+
+
+def gap_text(gap: Gap | None) -> str:
+    """The worst difference between the map and the true cost along the path, in words."""
+    if gap is None:
+        return "The true costs along the path are being computed…"
+    return (
+        f"Along the path the map's colour is off the true cost by up to {number(gap.size)} "
+        f"(at step {gap.step:,}: {number(gap.shown)} shown, {number(gap.true)} true), "
+        f"{percent(gap.share)} of the {number(gap.fall)} the cost fell along the path."
+    )
+
+
+def details_text(grid: SurfaceGrid, path: PathView | None, gap: Gap | None) -> str:
+    """The figures behind the verdict, one per line (the verdict's tooltip)."""
+    return "\n".join([plane_text(grid, path), distance_text(grid, path), gap_text(gap), THRESHOLDS])
 
 
 def grid_text(grid: SurfaceGrid) -> str:
     """What the colours are computed from: the grid, the images, how long it took."""
     return (
-        f"{len(grid.a)}\N{MULTIPLICATION SIGN}{len(grid.b)} grid, exact mean over "
-        f"{grid.subset:,} training images ({grid.seconds:.1f} s)"
+        f"{len(grid.a)}\N{MULTIPLICATION SIGN}{len(grid.b)} grid, mean cost over "
+        f"{grid.subset:,} images ({number(round(grid.seconds, 1))} s)"
     )
 
 
@@ -85,41 +135,24 @@ def cost_name(cost: str) -> str:
     return {"quadratic": "quadratic cost", "cross_entropy": "cross-entropy cost"}.get(cost, cost)
 
 
-def warning_text(grid: SurfaceGrid, path: PathView | None) -> str:
-    """A plain warning when the plane explains little of the path, else ``""``."""
-    explained = path.explained if path is not None and path.fit == grid.fit else grid.explained
-    if math.isfinite(explained) and explained < POORLY_EXPLAINED:
-        return (
-            "Most of the path's movement is not in this plane: the colour under "
-            "the path is not the cost the network met (see the chart)."
-        )
-    return ""
-
-
-def gap_text(true_costs: Array, surface_costs: Array) -> str:
-    """The largest difference between the true cost and the surface along the path."""
-    both = np.isfinite(true_costs) & np.isfinite(surface_costs)
-    if not both.any():
-        return "The true costs along the path are being computed…"
-    gap = np.abs(true_costs[both] - surface_costs[both])
-    k = int(np.argmax(gap))
-    relative = gap[k] / max(abs(float(true_costs[both][k])), 1e-12)
+def verdict_html(verdict: Verdict, dark: bool) -> str:
+    """The traffic light: a coloured dot, the verdict's word in bold, its sentence."""
+    colour = VERDICT_COLOURS[verdict.level]
+    if dark:
+        colour = colour.lighter(125)
     return (
-        f"Along the path the surface is off the true cost by up to {number(float(gap[k]), 2)} "
-        f"({percent(relative)})."
+        f'<span style="color:{colour.name()}">\N{BLACK CIRCLE}</span> '
+        f"<b>{html.escape(verdict.headline)}</b>: {html.escape(verdict.sentence)}"
     )
 
 
-def honesty_html(grid: SurfaceGrid, path: PathView | None, gap: str, dark: bool) -> str:
-    """The honesty lines under the map as rich text (``gap`` from :func:`gap_text`)."""
-    lines = [plane_text(grid, path), distance_text(path), gap]
-    body = "<br>".join(html.escape(line) for line in lines)
-    warning = warning_text(grid, path)
-    if warning:
-        colour = WARNING.lighter(130) if dark else WARNING
-        text = f"\N{WARNING SIGN} {html.escape(warning)}"
-        body += f'<br><span style="color:{colour.name()}">{text}</span>'
-    return body
+def legend_html(dark: bool) -> str:
+    """The chart's legend, as a line of text above it (it never covers the data)."""
+    true, shown = chart_colours(dark)
+    return (
+        f'<span style="color:{true.name()}"><b>\N{EM DASH}\N{EM DASH}</b></span> {TRUE_LABEL} '
+        f'&nbsp; <span style="color:{shown.name()}"><b>- -</b></span> {SURFACE_LABEL}'
+    )
 
 
 def chart_colours(dark: bool) -> tuple[QColor, QColor]:
@@ -146,10 +179,11 @@ class ComparisonChart(pg.PlotWidget):
         for z, item in enumerate((self.surface_line, self.true_line, self.true_dots)):
             item.setZValue(z)
             plot.addItem(item)
-        self.legend = pg.LegendItem(offset=(-4, 2), verSpacing=-6, labelTextSize="8pt")
-        self.legend.setParentItem(plot.vb)
-        self.legend.addItem(self.true_line, TRUE_LABEL)
-        self.legend.addItem(self.surface_line, SURFACE_LABEL)
+        self.setAccessibleName("True cost against the map along the path")
+        self.setAccessibleDescription(
+            f"By training step: the {TRUE_LABEL} (solid) and {SURFACE_LABEL} (dashed); "
+            "where they part, the map's colour under the path is not the cost the network met."
+        )
         self.log = False
         self._dots: tuple[Array, Array] | None = None
         self._extent: Extent | None = None
@@ -213,15 +247,8 @@ class ComparisonChart(pg.PlotWidget):
 
     def restyle(self, dark: bool) -> None:
         """Follow the light or dark palette."""
-        background, foreground = plots.restyle(self, dark, *plots.axes_of(self.plot_item))
+        plots.restyle(self, dark, *plots.axes_of(self.plot_item))
         true, surface = chart_colours(dark)
         self.true_line.setPen(pg.mkPen(true, width=2))
         self.true_dots.setBrush(pg.mkBrush(true))
         self.surface_line.setPen(pg.mkPen(surface, width=2, style=Qt.PenStyle.DashLine))
-        plate = QColor(background)
-        plate.setAlpha(235)  # readable over the lines it may cross
-        self.legend.setBrush(pg.mkBrush(plate))
-        self.legend.setLabelTextColor(foreground)
-        for sample, label in self.legend.items:  # labels keep the colour they were made with
-            label.setText(label.text, color=foreground)
-            sample.update()

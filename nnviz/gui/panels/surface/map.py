@@ -4,7 +4,9 @@ Every item is made once; a new grid calls ``setImage`` and ``setData``, a path
 update only ``setData`` / ``setPos``. The heatmap's pixel centres sit on the
 grid nodes (``costs[i, j]`` at ``(a[j], b[i])``) and the contour lines are
 computed from the same nodes (marching squares with linear interpolation
-along the cell edges), so both line up exactly. The path is a dark halo under
+along the cell edges), so both line up exactly. Both axes have the same scale
+(the view's aspect is locked), so the path's geometry is not distorted. The
+path is a dark halo under
 a few pieces that go from pale (old) to orange (new), so it stays visible on
 every colour of the map.
 """
@@ -70,6 +72,18 @@ class SurfaceMap(pg.PlotWidget):
         self._anchors: dict[int, tuple[float, float]] = {}
         plot = self.plot_item = plots.quiet(self.getPlotItem())
         plot.setContentsMargins(2, 6, 2, 2)
+        # one unit along a as long on screen as one along b: the planes' directions are
+        # equally long (unit vectors for PCA and start to now; filter-normalised random
+        # directions both have the length of the network's weights, and in thousands of
+        # dimensions two random directions are all but at right angles), so the path's
+        # angles and lengths are drawn as they are
+        plot.vb.setAspectLocked(True, ratio=1.0)
+        self.setAccessibleName("Loss surface map")
+        self.setAccessibleDescription(
+            "The cost of the network over a plane through its parameters as colours with "
+            "contour lines, and the path training took on it from start (white ring) to now "
+            "(orange dot)."
+        )
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)
             plot.getAxis(name).setTickDensity(0.7)  # tick labels of a narrow map stay apart

@@ -21,11 +21,10 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRect, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QResizeEvent, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QStackedWidget,
@@ -37,20 +36,27 @@ from nnviz.engine.messages import PathView, SurfaceGrid, SurfaceSettings
 from nnviz.gui.layoutgate import LayoutGate
 from nnviz.gui.panels.surface.grid import bilinear
 from nnviz.gui.panels.surface.honesty import (
+    SURFACE_LABEL,
+    TRUE_LABEL,
     ComparisonChart,
-    gap_text,
+    details_text,
+    explained_now,
     grid_text,
-    honesty_html,
+    legend_html,
     number,
+    verdict_html,
 )
 from nnviz.gui.panels.surface.map import SurfaceMap, nearest_node
 from nnviz.gui.panels.surface.toolbar import SurfaceToolbar
+from nnviz.gui.panels.surface.verdict import Verdict, judge, worst_gap
 from nnviz.gui.panels.visibility import while_visible
+from nnviz.gui.settings import SurfaceChoice, read_surface, write_surface
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 
 SIDE_BY_SIDE = 1.3  # wider than this times the height: the figures go beside the map
 HOVER_HINT = "hover the map to read the cost at a grid point"
+READOUT_LINES = 2  # the read-out keeps room for two lines (a narrow panel wraps it)
 
 
 class SurfacePanel(QWidget):
@@ -78,6 +84,8 @@ class SurfacePanel(QWidget):
         self.surface_costs = np.zeros(0)  # the surface at the drawn path's projections
         self._shown_path: PathView | None = None
         self._honesty_html = ""
+        self._hover = self._failure = ""  # the read-out's hovered point, the last refit failure
+        self.judged: Verdict | None = None
         self._build_toolbar()
         self._build_content()
         layout = QVBoxLayout(self)
@@ -93,7 +101,14 @@ class SurfacePanel(QWidget):
         state.network_replaced.connect(self._network_replaced)
         state.dataset_loaded.connect(self._update_hint)
         state.appearance_changed.connect(self._restyle)
+        self.setAccessibleName("Loss surface")
+        self.setAccessibleDescription(
+            "The cost of the network on a plane through its parameters, with the path "
+            "training took, a verdict on how far the picture can be trusted, and a chart of the "
+            "true cost along the path against the map."
+        )
         self._restyle()
+        self._restore()
         self._progress_changed(*controller.rows)
         self.show_grid(controller.grid)
 
@@ -121,33 +136,23 @@ class SurfacePanel(QWidget):
         self.map.hovered.connect(self._hovered)
         self.chart = ComparisonChart()
         self.chart.setMinimumHeight(64)
-        self.readout = _line_label(HOVER_HINT)
+        # one line of room per text that changes as the mouse moves or the grid is computed:
+        # the hover read-out, or else the progress, or else what the grid is (never overlapping).
         # A plain label, not a QProgressBar: QProgressBar.setValue repaints at
         # once, which forces the whole window's pending paints to happen then
         # (measured: 8-14% of the GUI thread's time while training).
-        self.progress_label = QLabel(progress_text(41, 41))
-        # A fixed size (room for the longest text): a new row count every ~30 ms
-        # while the surface is computed would re-lay out the panel each time.
-        self.progress_label.setFixedSize(self.progress_label.sizeHint())
-        self.progress_label.hide()
-        self.honesty = QLabel()
-        self.honesty.setTextFormat(Qt.TextFormat.RichText)
-        self.honesty.setWordWrap(True)
-        self.honesty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        # a fixed height, set when the width or the number of lines changes: a new text
-        # (up to 20 a second) must not re-lay out the panel, resizing both plots
-        self.honesty.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.honesty.setToolTip(
-            "The path lives in thousands of dimensions; the map is one plane through them.\n"
-            "Where the path leaves the plane, the colour under it is not the cost it met."
-        )
-        readout_row = QHBoxLayout()
-        readout_row.addWidget(self.readout, 1)
-        readout_row.addWidget(self.progress_label)
+        self.readout = _wrapped_label(HOVER_HINT, Qt.TextFormat.PlainText)
+        self.readout.setAccessibleName("Surface read-out")
+        self.verdict = _wrapped_label("", Qt.TextFormat.RichText)
+        self.verdict.setAccessibleName("Can the surface picture be trusted")
+        self.legend = _wrapped_label("", Qt.TextFormat.RichText)
+        self.legend.setAccessibleName("Legend of the cost chart")
+        self.legend.setAccessibleDescription(f"solid: {TRUE_LABEL}; dashed: {SURFACE_LABEL}")
         map_column, info_column = QVBoxLayout(), QVBoxLayout()
         map_column.addWidget(self.map, 1)
-        map_column.addLayout(readout_row)
-        info_column.addWidget(LayoutGate(self.honesty))  # its text changes every frame
+        map_column.addWidget(LayoutGate(self.readout))  # its text changes as the mouse moves
+        info_column.addWidget(LayoutGate(self.verdict))  # and this one every frame
+        info_column.addWidget(self.legend)
         info_column.addWidget(self.chart, 1)
         for column in (map_column, info_column):
             column.setSpacing(2)
@@ -175,18 +180,19 @@ class SurfacePanel(QWidget):
         direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
         if self._columns.direction() != direction:
             self._columns.setDirection(direction)
-        QTimer.singleShot(0, self, self._fit_honesty)  # once the label has its new width
+        QTimer.singleShot(0, self, self._fit_labels)  # once the labels have their new width
 
-    def _fit_honesty(self) -> None:
-        """Give the honesty text the height its lines need at the label's width."""
-        plain = self.honesty_text()
-        width = max(self.honesty.width(), 50)
-        box = self.honesty.fontMetrics().boundingRect(
-            QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, plain
-        )
-        needed = box.height() + 2
-        if needed != self.honesty.height():
-            self.honesty.setFixedHeight(needed)
+    def _fit_labels(self) -> None:
+        """Give each changing text the height its lines need at its width (the read-out:
+        always two lines, so hovering never re-lays out the panel)."""
+        for label, lines in ((self.verdict, 0), (self.readout, READOUT_LINES),
+                             (self.legend, 0)):  # fmt: skip
+            width = max(label.width(), 50)
+            needed = max(
+                label.heightForWidth(width), max(lines, 1) * label.fontMetrics().lineSpacing() + 2
+            )
+            if needed != label.height():
+                label.setFixedHeight(needed)
 
     # ------------------------------------------------------------------ settings
     @Slot(object)
@@ -197,7 +203,20 @@ class SurfacePanel(QWidget):
         settings = dataclasses.replace(self.controller.settings, **changes)
         if settings != self.controller.settings or refit:
             self.controller.configure(settings, refit=refit)
+        self._save()
         self._update_hint()
+
+    def _restore(self) -> None:
+        """Take the choices saved in an earlier run (the store is the app's QSettings)."""
+        saved = read_surface(QSettings())
+        if saved.settings != self.controller.settings:
+            self.controller.configure(saved.settings, refit=False)
+        self.toolbar.show_settings(saved.settings)
+        self.log_box.setChecked(saved.log)
+
+    def _save(self) -> None:
+        """Keep the choices for the next run, as they are made."""
+        write_surface(QSettings(), SurfaceChoice(self.controller.settings, self.log))
 
     def set_log_scale(self, on: bool) -> None:
         """Colour the map (and the chart's cost axis) on a log scale."""
@@ -206,6 +225,7 @@ class SurfacePanel(QWidget):
             return
         self.log = on
         self.chart.set_log(on)
+        self._save()
         self.show_grid(self.controller.grid)
 
     def log_scale(self) -> bool:
@@ -240,27 +260,29 @@ class SurfacePanel(QWidget):
         self.map.set_path(path.coords)
         self.surface_costs = bilinear(grid.a, grid.b, grid.costs, path.coords)
         self.chart.set_data(path.steps, path.true_costs, self.surface_costs)
-        gap = gap_text(path.true_costs, self.surface_costs)
-        text = honesty_html(grid, path, gap, self.state.dark)
+        gap = worst_gap(path.steps, path.true_costs, self.surface_costs)
+        self.judged = judge(explained_now(grid, path), gap)
+        text = verdict_html(self.judged, self.state.dark)
         if text != self._honesty_html:
             self._honesty_html = text
-            self.honesty.setText(text)
-            self._fit_honesty()
+            self.verdict.setText(text)
+            self._fit_labels()
+        details = details_text(grid, path, gap)
+        if details != self.verdict.toolTip():
+            self.verdict.setToolTip(details)
+            self.verdict.setAccessibleDescription(details.replace("\n", " "))
 
     @Slot(int, int)
     def _progress_changed(self, done: int, rows: int) -> None:
-        busy = rows > 0
-        if self.progress_label.isVisibleTo(self) != busy:
-            self.progress_label.setVisible(busy)
-        if busy:
-            self.progress_label.setText(progress_text(done, rows))
+        self._show_readout()
         if self.controller.grid is None:
             self._update_hint()
 
     @Slot(str)
     def _failed(self, message: str) -> None:
         if self.controller.grid is not None:
-            self.readout.setText(f"Refit failed: {message.splitlines()[0]}")
+            self._failure = f"Refit failed: {message.splitlines()[0]}"
+            self._show_readout()
         self._update_hint()
 
     @Slot()
@@ -306,21 +328,34 @@ class SurfacePanel(QWidget):
     def _hovered(self, a: float, b: float) -> None:
         grid = self.controller.grid
         node = nearest_node(grid, a, b) if grid is not None else None
-        if grid is None or node is None:
-            self.readout.setText(
-                f"{grid_text(grid)} · hover to read a point" if grid else HOVER_HINT
+        self._hover = ""
+        if grid is not None and node is not None:
+            i, j = node
+            name1, name2 = (label.split(" (")[0] for label in (grid.label1, grid.label2))
+            self._hover = (
+                f"cost {number(float(grid.costs[i, j]))} at {name1} = {number(grid.a[j])}, "
+                f"{name2} = {number(grid.b[i])}"
             )
-            return
-        i, j = node
-        name1, name2 = (label.split(" (")[0] for label in (grid.label1, grid.label2))
-        self.readout.setText(
-            f"cost {number(float(grid.costs[i, j]))} at the grid point "
-            f"{name1} = {grid.a[j]:.3g}, {name2} = {grid.b[i]:.3g}"
-        )
+        self._show_readout()
+
+    def _show_readout(self) -> None:
+        """The read-out line: the hovered point, else the progress, else the grid."""
+        done, rows = self.controller.rows
+        grid = self.controller.grid
+        if self._hover:
+            text = self._hover
+        elif rows:
+            text = progress_text(done, rows)
+        elif self._failure:
+            text = self._failure
+        else:
+            text = f"{grid_text(grid)} · hover the map to read a point" if grid else HOVER_HINT
+        if text != self.readout.text():
+            self.readout.setText(text)
 
     def honesty_text(self) -> str:
-        """The honesty lines under the map, as plain text."""
-        return QTextDocumentFragment.fromHtml(self.honesty.text()).toPlainText()
+        """The verdict under the map, as plain text."""
+        return QTextDocumentFragment.fromHtml(self.verdict.text()).toPlainText()
 
     def readout_text(self) -> str:
         """The hover readout line."""
@@ -331,6 +366,7 @@ class SurfacePanel(QWidget):
         dark = self.state.dark
         self.map.restyle(dark)
         self.chart.restyle(dark)
+        self.legend.setText(legend_html(dark))
         self._honesty_html = ""
         if self._shown_path is not None:
             self.show_path(self._shown_path)
@@ -341,7 +377,11 @@ def progress_text(done: int, rows: int) -> str:
     return f"computing the surface: row {done} of {rows}…"
 
 
-def _line_label(text: str) -> QLabel:
+def _wrapped_label(text: str, form: Qt.TextFormat) -> QLabel:
+    """A word-wrapped label whose height the panel sets (:meth:`SurfacePanel._fit_labels`)."""
     label = QLabel(text)
+    label.setTextFormat(form)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     return label

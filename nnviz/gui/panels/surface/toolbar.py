@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnviz.engine.messages import PLANES, SurfaceSettings
+from nnviz.gui.surface_controller import RESOLUTIONS, SUBSETS
 
 PLANE_NAMES = {
     "pca": "PCA of the path",
@@ -12,8 +22,6 @@ PLANE_NAMES = {
     "start_to_now": "start to now",
 }
 
-RESOLUTIONS = (21, 31, 41, 61)
-SUBSETS = (1_000, 5_000, 10_000, 60_000)
 SHORT_PLANE_NAMES = {
     "pca": "PCA of the path",
     "random": "random directions",
@@ -50,36 +58,57 @@ class SurfaceToolbar(QWidget):
         self.log_box.setToolTip("Colour the cost on a logarithmic scale (the valley floor shows)")
         self.refit_button = QPushButton("Refit")
         self.refit_button.setToolTip("Fit the plane to the path so far and compute the surface now")
-        self._grid = QGridLayout(self)
-        self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setHorizontalSpacing(4)
-        self._grid.setVerticalSpacing(2)
+        for widget, name in (
+            (self.plane_box, "Surface plane"),
+            (self.resolution_box, "Surface grid size"),
+            (self.subset_box, "Images the surface cost is averaged over"),
+            (self.auto_box, "Refit the surface automatically"),
+            (self.log_box, "Logarithmic surface colours"),
+            (self.refit_button, "Refit the surface now"),
+        ):
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(widget.toolTip().replace("\n", " "))
+        self._rows = QVBoxLayout(self)
+        self._rows.setContentsMargins(0, 0, 0, 0)
+        self._rows.setSpacing(2)
+        self._first, self._second = QHBoxLayout(), QHBoxLayout()
+        for row in (self._first, self._second):
+            row.setSpacing(4)
+            self._rows.addLayout(row)
         self.compact = True
         self.set_compact(False)
-        self.one_row_width = self.minimumSizeHint().width()
-        # the panel chooses one row or two from its width: this row must not set its minimum
+        self.one_row_width = super().minimumSizeHint().width()
+        self.set_compact(True)
+        self.two_row_width = super().minimumSizeHint().width()
+        self.set_compact(False)
+        # the panel chooses one row or two from its width: the wider row must not set its minimum
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the two-row layout (what the panel uses in a narrow dock)."""
+        return QSize(self.two_row_width, super().minimumSizeHint().height())
+
     def set_compact(self, compact: bool) -> None:
-        """Two rows (for a narrow dock) or one."""
+        """Two rows (plane and grid; the rest) for a narrow dock, or one."""
         if compact == self.compact:
             return
         self.compact = compact
-        widgets: tuple[QWidget, ...] = (self.plane_box, self.resolution_box, self.subset_box,
-                                        self.auto_box, self.log_box, self.refit_button)  # fmt: skip
-        for widget in widgets:
-            self._grid.removeWidget(widget)
-        for column in range(8):
-            self._grid.setColumnStretch(column, 0)
-        if compact:  # the choices, then the switches and the button
-            places = ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2))
-            self._grid.setColumnStretch(3, 1)
-        else:
-            places = ((0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (0, 6))
-            self._grid.setColumnStretch(5, 1)
-        for widget, (row, column) in zip(widgets, places, strict=True):
-            self._grid.addWidget(widget, row, column)
-        self._grid.invalidate()
+        first: tuple[QWidget, ...] = (self.plane_box, self.resolution_box)
+        second: tuple[QWidget, ...] = (self.subset_box, self.auto_box, self.log_box)
+        if not compact:
+            first, second = first + second, ()
+        for row in (self._first, self._second):
+            while row.count():
+                row.takeAt(0)
+        for widget in first:
+            self._first.addWidget(widget)
+        for widget in second:
+            self._second.addWidget(widget)
+        (self._second if compact else self._first).addStretch(1)
+        (self._second if compact else self._first).addWidget(self.refit_button)
+        if compact:
+            self._first.addStretch(1)
+        self._rows.invalidate()
 
     def show_settings(self, settings: SurfaceSettings) -> None:
         """Show ``settings`` without reporting them back as the user's choice."""
