@@ -41,7 +41,8 @@ PAD = 4  # space around each thumbnail
 CAPTION_H = 16
 #: The gallery's views: the entries of its box (the third only while a cell is selected).
 MISTAKES, UNSURE, SELECTED = 0, 1, 2
-VIEW_NAMES = ("mistakes, most confident first", "correct, least confident first")
+#: Short: the count line under the box says the rest ("662 mistakes, most confident first").
+VIEW_NAMES = ("surest mistakes", "unsure right answers")
 
 
 def view_indices(
@@ -72,8 +73,8 @@ def view_indices(
 def selection_name(true: int, predicted: int) -> str:
     """The view box's entry for a selected cell (``predicted = -1``: a row)."""
     if predicted < 0:
-        return f"row: mistakes of true {true}"
-    return f"cell: true {true} → predicted {predicted}"
+        return f"{plural(true)} wrong"
+    return f"{plural(true)} right" if true == predicted else f"{plural(true)} as {predicted}"
 
 
 def format_confidence(value: float, probabilities: bool) -> str:
@@ -343,7 +344,9 @@ class GalleryScroll(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumWidth(DigitGallery.cell_size().width() + 20)
+        # one thumbnail with its caption: the panel fits a small window's quarter
+        cell = DigitGallery.cell_size()
+        self.setMinimumSize(cell.width() + 20, cell.height())
 
     def show_position(self, position: int) -> None:
         """Scroll so that the ``position``-th thumbnail is visible."""

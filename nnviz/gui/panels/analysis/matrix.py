@@ -141,7 +141,7 @@ class ConfusionMatrixView(pg.GraphicsLayoutWidget):
         self._count_values = np.zeros((k, k), dtype=np.int64)
         self._lut = share_lut(False)
         self.ci.setContentsMargins(2, 2, 2, 2)
-        self.setMinimumSize(150, 130)
+        self.setMinimumSize(140, 110)
         self._view = plots.still_view(self, lockAspect=True, invertY=True)
         self._view.setDefaultPadding(0.0)
         self._image = pg.ImageItem(axisOrder="row-major")

@@ -42,6 +42,8 @@ from nnviz.gui.panels.analysis.matrix import MATRIX_HINT, ConfusionMatrixView, c
 from nnviz.gui.panels.visibility import while_visible
 from nnviz.gui.state import AppState
 
+#: Matrix above gallery only from this height of the panel (else side by side).
+STACK_FROM = 400
 HINT = "Press Analyse now (or finish an epoch) to evaluate the test set."
 NO_DATA_TIP = "MNIST is not loaded yet: it is loaded first, then the test set is evaluated."
 ANALYSE_TIP = (
@@ -133,6 +135,28 @@ class AnalysisPanel(QWidget):
         layout.setSpacing(4)
         layout.addLayout(top)
         layout.addWidget(self._pages, 1)
+        self._name_for_screen_readers()
+
+    def _name_for_screen_readers(self) -> None:
+        self.setAccessibleName("Test-set analysis panel")
+        self.setAccessibleDescription(
+            "Which test digits the network gets wrong: a confusion matrix and a gallery of digits."
+        )
+        self._analyse.setAccessibleName("Analyse the test set now")
+        self._matrix.setAccessibleName("Confusion matrix")
+        self._matrix.setAccessibleDescription(
+            "How often each true digit (rows) got each answer (columns) on the 10,000 test "
+            "digits, with each digit's accuracy beside it; click a cell to see its digits."
+        )
+        self._view_box.setAccessibleName("Digits shown in the gallery")
+        self._gallery.setAccessibleName("Gallery of test digits")
+        self._gallery.setAccessibleDescription(
+            "Test digits with their true label, the network's answer and its confidence; "
+            "click one to load it into the canvas."
+        )
+        self._scroll.setAccessibleName("Gallery of test digits, scrolling")
+        self._summary.setAccessibleName("Test-set summary")
+        self._info.setAccessibleName("Matrix cell details")
 
     def _build_gallery(self) -> QWidget:
         self._view_box = QComboBox()
@@ -301,9 +325,14 @@ class AnalysisPanel(QWidget):
         self._gallery.set_colours(self.state.dark, self.state.colour_blind)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Side by side when the panel is wide, stacked when it is tall."""
+        """Side by side, unless the panel is tall and has the height that stacking needs.
+
+        Stacked, the panel needs about 310 px of height; it stacks only from
+        ``STACK_FROM`` px, so a panel made shorter goes side by side (whose
+        least height is 190 px) before its stacked minimum could hold it up.
+        """
         super().resizeEvent(event)
-        wide = self.width() >= 1.15 * self.height()
+        wide = self.height() < STACK_FROM or self.width() >= 1.15 * self.height()
         orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
         if self._splitter.orientation() != orientation or not self._balanced:
             self._splitter.setOrientation(orientation)
