@@ -6,7 +6,6 @@ from itertools import combinations
 
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QApplication
-
 from textfit import misfits
 
 
