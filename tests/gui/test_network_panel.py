@@ -463,7 +463,7 @@ def test_nudges_cost_nothing_while_off(panel: NetworkPanel, state: AppState, mni
     state.set_input(mnist.test_x[5], int(mnist.test_y[5]))
     assert panel.nudges is None
     assert not any(item.isVisible() for item in panel.nudge_view.overlay.items())
-    assert panel.nudge_view.bar.legend.text() == ""
+    assert panel.nudge_view.bar.legend_text() == ""
 
 
 def test_nudges_match_backprop_for_the_true_and_another_target(
@@ -472,7 +472,7 @@ def test_nudges_match_backprop_for_the_true_and_another_target(
     label = int(mnist.test_y[0])
     assert nudged.nudge_target() == label
     check_nudges_drawn(nudged, label)
-    assert f"towards <b>{label}</b> (true label)" in nudged.nudge_view.bar.legend.text()
+    assert f"towards <b>{label}</b> (true label)" in nudged.nudge_view.bar.legend_text()
     # The bundled model gets this 7 right: tiny bars. Another target: big ones.
     small = drawn_bars(nudged)
     assert max(float(np.max(s[:, 2] - s[:, 0], initial=0)) for s in small.values()) < 0.01
@@ -481,7 +481,7 @@ def test_nudges_match_backprop_for_the_true_and_another_target(
     check_nudges_drawn(nudged, other)
     up = drawn_bars(nudged)[1]
     assert len(up) == 1 and (up[0, 2] - up[0, 0]) > 0.9 * nn.BAR_MAX
-    assert "(chosen)" in nudged.nudge_view.bar.legend.text()
+    assert "(chosen)" in nudged.nudge_view.bar.legend_text()
     nudged.set_nudge_target(None)
     assert nudged.nudges.target == label
 
@@ -522,7 +522,7 @@ def test_nudges_follow_the_weights_and_the_input(nudged: NetworkPanel, mnist: Da
     # A drawing has no label: the nudges aim at the network's answer.
     state.set_input(mnist.test_x[2] * 0.9)
     assert nudged.nudges.target == state.prediction
-    assert "the network's answer" in nudged.nudge_view.bar.legend.text()
+    assert "the network's answer" in nudged.nudge_view.bar.legend_text()
 
 
 def test_rendered_bar_of_the_target_is_blue(nudged: NetworkPanel, mnist: Dataset):

@@ -17,7 +17,7 @@ SIZES = [(1024, 700), (1280, 720), (1500, 940), (1920, 1080)]
 
 
 def network_misfits(window) -> list[str]:
-    return [p for p in misfits(window) if "'Network'" in p]
+    return [p for p in misfits(window) if "NetworkPanel" in p]
 
 
 def settle(user) -> None:

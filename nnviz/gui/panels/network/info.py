@@ -267,7 +267,8 @@ class NeuronInfo(QWidget):
         """Show ``neuron`` of ``layer`` (1 = first hidden layer) for these activations.
 
         ``extra`` (the neuron's wish, while nudges are shown) replaces the
-        line with the largest weight: the box has a fixed height.
+        line with the largest weight (the box has a fixed height) and comes
+        right after the title, as a small box shows only its first lines.
         """
         a, z, b, w = neuron_numbers(net, activations, layer, neuron)
         n_layers = net.n_layers
@@ -280,8 +281,11 @@ class NeuronInfo(QWidget):
             f"weighted sum z = w·a_prev + b = {z:.4f}",
             f"bias b = {b:.4f}",
             f"{w.size} weights from {source}: {positive} +, {negative} -",
-            extra or f"largest |w| = {float(np.max(np.abs(w))):.3f}",
         ]
+        if extra:  # second: a small box shows the first lines only
+            lines.insert(1, extra)
+        else:
+            lines.append(f"largest |w| = {float(np.max(np.abs(w))):.3f}")
         self._set_lines(lines, title=True)
         self._show_weights(w, first_layer=layer == 1)
 
@@ -380,7 +384,7 @@ class NeuronInfo(QWidget):
         self._colour_blind = colour_blind
         colours = plots.sign_colours(dark, colour_blind)  # as the diagram's edges
         self._bar_brushes = tuple(pg.mkBrush(c) for c in colours)
-        self.weight_image.setLookupTable(theme.diverging_lut(colour_blind))
+        self.weight_image.setLookupTable(theme.diverging_lut(colour_blind, dark=dark))
         for view in (self.image_view, self.bar_view):
             _, foreground = plots.restyle(view, dark)
         self._zero_line.setPen(pg.mkPen(foreground, width=1))

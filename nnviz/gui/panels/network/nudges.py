@@ -28,11 +28,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPen, QTextDocument
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from nnviz.core.backprop import Nudges, nudges
+from nnviz.core.errors import plain_number
 from nnviz.gui import theme
 from nnviz.gui.panels import plots
 from nnviz.gui.panels.network import layout as nl
@@ -257,14 +258,28 @@ def target_reason(chosen: int | None, label: int | None) -> str:
     return "true label" if label is not None else "the network's answer"
 
 
-def legend_html(target: int, reason: str, cost: float, colour_blind: bool, dark: bool) -> str:
-    """The bar's one-line legend: target, cost, what the colours mean."""
+def legend_html(target: int, reason: str, cost: float, colour_blind: bool, dark: bool) -> list[str]:
+    """The bar's one-line legend: target, cost, what the colours mean; then shorter ones."""
     positive, negative = (c.name() for c in plots.sign_colours(dark, colour_blind))
-    return (
-        f"towards <b>{target}</b> ({reason}), cost {cost:.3g} \N{MIDDLE DOT} "
-        f'<span style="color:{positive}">\N{BLACK UP-POINTING TRIANGLE} up</span> '
-        f'<span style="color:{negative}">\N{BLACK DOWN-POINTING TRIANGLE} down</span>'
-    )
+    up = f'<span style="color:{positive}">\N{BLACK UP-POINTING TRIANGLE}'
+    down = f'<span style="color:{negative}">\N{BLACK DOWN-POINTING TRIANGLE}'
+    signs = f"{up} up</span> {down} down</span>"
+    cost_text = f"cost {plain_number(cost)}"
+    return [
+        f"towards <b>{target}</b> ({reason}), {cost_text} \N{MIDDLE DOT} {signs}",
+        f"towards <b>{target}</b>, {cost_text} \N{MIDDLE DOT} {signs}",
+        f"towards <b>{target}</b>, {cost_text}",
+        f"towards <b>{target}</b>",
+    ]
+
+
+def html_width(html: str, font: QFont) -> float:
+    """How wide ``html`` is as one line in ``font`` (pixels)."""
+    document = QTextDocument()
+    document.setDocumentMargin(0)
+    document.setDefaultFont(font)
+    document.setHtml(html)
+    return document.idealWidth()
 
 
 class NudgeBar(QWidget):
@@ -283,8 +298,13 @@ class NudgeBar(QWidget):
             "wider = a bigger wish, relative to the largest in the layer."
         )
         self.legend = QLabel(self)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.legend.setToolTip(self.check.toolTip())
+        self.legend.setAccessibleName("Nudges legend")
+        self.legend.installEventFilter(self)  # a new width: the legend is fitted again
+        self._legends: list[str] = [""]
+        self._fitted: tuple[tuple[str, ...], int] = ((), -1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(self.check, 0)
@@ -292,10 +312,32 @@ class NudgeBar(QWidget):
         self.setFixedHeight(self.sizeHint().height())
         self.check.toggled.connect(self.toggled)
 
-    def set_legend(self, html: str) -> None:
-        """Show ``html`` beside the switch (empty while nudges are off)."""
-        if html != self.legend.text():
-            self.legend.setText(html)
+    def set_legend(self, variants: list[str]) -> None:
+        """Show the longest of ``variants`` (HTML) that fits beside the switch
+        (``[]`` while nudges are off)."""
+        self._legends = variants or [""]
+        self._fit()
+
+    def legend_text(self) -> str:
+        """The full legend (shorter words are shown where it does not fit)."""
+        return self._legends[0]
+
+    def _fit(self) -> None:
+        room = self.legend.contentsRect().width()
+        key = (tuple(self._legends), room)
+        if key == self._fitted:
+            return  # the legend changes with the cost only: measure only then
+        self._fitted = key
+        font = self.legend.font()
+        shown = next((h for h in self._legends if html_width(h, font) <= room), "")
+        if shown != self.legend.text():
+            self.legend.setText(shown)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The legend got a new width: say as much as fits."""
+        if watched is self.legend and event.type() == QEvent.Type.Resize:
+            self._fit()
+        return super().eventFilter(watched, event)
 
 
 class DiagramNudges(QObject):
@@ -345,12 +387,12 @@ class DiagramNudges(QObject):
     def show(self, result: Nudges | None) -> None:
         """Draw ``result`` and its legend (None clears)."""
         self.overlay.show(result)
-        html = ""
+        legends: list[str] = []
         if result is not None:
             reason = target_reason(self.chosen, self.state.label)
             dark, blind = self.state.dark, self.state.colour_blind
-            html = legend_html(result.target, reason, result.cost, blind, dark)
-        self.bar.set_legend(html)
+            legends = legend_html(result.target, reason, result.cost, blind, dark)
+        self.bar.set_legend(legends)
         self.changed.emit()
 
     def refresh(self) -> None:
