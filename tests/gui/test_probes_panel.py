@@ -118,7 +118,7 @@ def test_nudge_reaches_the_target(
     k = 3
     assert state.prediction == 7 and panel.after_image() is None
     panel.target_box.setCurrentIndex(k)
-    assert panel.nudge_button.text() == "Nudge towards 3"
+    assert panel.nudge_button.text() == "Nudge to 3"
     with qtbot.waitSignal(panel.probe_finished, timeout=10_000) as blocker:
         qtbot.mouseClick(panel.nudge_button, LEFT)
         assert panel.is_busy() and not panel.nudge_button.isEnabled()

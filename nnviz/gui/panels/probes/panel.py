@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QWidget
 
 from nnviz.core import probes
 from nnviz.gui import theme
-from nnviz.gui.panels.probes.layout import ProbesLayout
+from nnviz.gui.panels.probes.layout import ProbesLayout, fit_button
 from nnviz.gui.panels.probes.pictures import prediction_html
 from nnviz.gui.panels.probes.summary import (
     DREAM_STEPS,
@@ -156,7 +156,7 @@ class ProbesPanel(ProbesLayout):
     def dream(self, k: int | None = None, start: str | None = None) -> None:
         """Dream digit ``k`` from ``"noise"`` or ``"blank"`` (defaults: the controls)."""
         k = self.target() if k is None else k
-        start = start or self.start_box.currentText().removeprefix("from ")
+        start = start or self.start_box.currentText()
         self._dream_seed += 1
         net, seed = self.state.net.copy(), self._dream_seed
         self._start("dream", lambda: probes.dream(net, k, DREAM_STEPS, start=start, seed=seed))
@@ -292,7 +292,9 @@ class ProbesPanel(ProbesLayout):
         before = self.before_image()
         before_out = self.before_outputs()
         self.before_view.set_values(before.reshape(SIDE, SIDE))
-        self._before_caption.setText("start" if probe and probe.kind == "dream" else "input")
+        start = probe is not None and probe.kind == "dream"
+        self._before_caption.setText(self.bars.key("start" if start else "input", after=False))
+        self._after_caption.setText(self.bars.key("probed", after=True))
         if probe is None:
             self._after_out = None
             self._show_empty(before_out)
@@ -337,8 +339,8 @@ class ProbesPanel(ProbesLayout):
 
     def _update_buttons(self) -> None:
         k = self.target()
-        self.nudge_button.setText(f"Nudge towards {k}")
-        self.dream_button.setText(f"Dream {a_digit(k)}")
+        fit_button(self.nudge_button, f"Nudge to {k}")
+        fit_button(self.dream_button, f"Dream {a_digit(k)}")
         on = self.supported
         for widget in (self.noise_button, self.transform_button, self.noise_slider):
             widget.setEnabled(on)

@@ -112,47 +112,59 @@ class SignedPreview(SquarePreview):
 
 
 class BeforeAfterBars(pg.PlotWidget):
-    """The ten outputs before (grey) and after (teal) a probe, side by side."""
+    """The outputs before (grey) and after (teal) a probe: a row per digit, 0 at the top.
+
+    The pictures' captions carry the colours' key (:meth:`key`).
+
+    Horizontal bars, as the output layer stands in the lessons' diagram: ten
+    rows fit the narrow column beside the pictures, their digits never crowd.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        plots.quiet(self.getPlotItem())
-        self.before = pg.BarGraphItem(x=np.arange(10) - 0.19, height=np.zeros(10), width=0.36)
-        self.after = pg.BarGraphItem(x=np.arange(10) + 0.19, height=np.zeros(10), width=0.36)
+        plot = plots.quiet(self.getPlotItem())
+        plot.invertY(True)
+        rows, zero = np.arange(10), np.zeros(10)
+        self.before = pg.BarGraphItem(x0=0.0, y=rows - 0.19, width=zero, height=0.36)
+        self.after = pg.BarGraphItem(x0=0.0, y=rows + 0.19, width=zero, height=0.36)
         self.addItem(self.before)
         self.addItem(self.after)
-        self.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")]])
-        self.getAxis("left").setWidth(26)
-        self.setYRange(0.0, 1.04, padding=0)
-        self.setMinimumSize(140, 90)
+        self.getAxis("bottom").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")]])
+        self.getAxis("bottom").setHeight(18)
+        self.setXRange(-0.05, 1.1, padding=0)  # room for the "0" and "1" under the bars
+        self.setMinimumSize(70, 84)
+        self.colours = (QColor(170, 176, 188), QColor(0, 150, 136))
+        self._n = 0
         self.set_values(np.zeros(10), None)
 
     def set_values(self, before: Array, after: Array | None) -> None:
-        """Heights of the bars; ``after=None`` hides the second series."""
+        """Lengths of the bars; ``after=None`` hides the second series."""
         n = before.size
-        if self.getAxis("bottom")._tickLevels is None or len(self.before.opts["height"]) != n:
-            self.getAxis("bottom").setTicks([plots.digit_ticks(n)])
-            self.setXRange(-0.6, n - 0.4, padding=0)
-        self.before.setOpts(x=np.arange(n) - 0.19, height=before)
+        if n != self._n:
+            self._n = n
+            self.getAxis("left").setTicks([plots.digit_ticks(n)])
+            self.setYRange(-0.6, n - 0.4, padding=0)
+        self.before.setOpts(x0=0.0, y=np.arange(n) - 0.19, width=before, height=0.36)
         self.after.setVisible(after is not None)
         if after is not None:
-            self.after.setOpts(x=np.arange(n) + 0.19, height=after)
+            self.after.setOpts(x0=0.0, y=np.arange(n) + 0.19, width=after, height=0.36)
 
     def restyle(self, dark: bool) -> None:
         """Follow the light or dark palette."""
-        _, foreground = plots.restyle(self, dark, *plots.axes_of(self))
+        plots.restyle(self, dark, *plots.axes_of(self))
         before = QColor(112, 118, 130) if dark else QColor(170, 176, 188)
         after = QColor(40, 190, 170) if dark else QColor(0, 150, 136)
         self.before.setOpts(brush=before, pen=None)
         self.after.setOpts(brush=after, pen=None)
-        swatch = '<span style="color:{}">&#9632;</span>'
-        self.setTitle(
-            f"{swatch.format(before.name())} before {swatch.format(after.name())} after",
-            color=foreground.name(),
-            size="8pt",
-        )
+        self.colours = (before, after)
+
+    def key(self, caption: str, after: bool) -> str:
+        """``caption`` after a square in its bars' colour: the pictures' captions are the
+        bars' legend (a legend on the bars would not fit their narrow column)."""
+        colour = self.colours[int(after)].name()
+        return f'<span style="color:{colour}">&#9632;</span> {caption}'
 
     def heights(self) -> tuple[Array, Array | None]:
-        """``(before, after)`` as drawn (``after`` None when hidden)."""
-        after = np.asarray(self.after.opts["height"]) if self.after.isVisible() else None
-        return np.asarray(self.before.opts["height"]), after
+        """``(before, after)`` bar lengths as drawn (``after`` None when hidden)."""
+        after = np.asarray(self.after.opts["width"]) if self.after.isVisible() else None
+        return np.asarray(self.before.opts["width"]), after
