@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QGraphicsView
 from textfit import misfits
 
 from nnviz.core.modelio import load_model
@@ -87,3 +87,19 @@ def test_minimum_size_is_small(open_window) -> None:
     for name in ("network", "weights", "hidden"):
         hint = user.window.docks[name].widget().minimumSizeHint()
         assert hint.width() <= 320 and hint.height() <= 240, (name, hint)
+
+
+def test_panels_name_their_parts_for_screen_readers(open_window) -> None:
+    user = open_window()
+    panels = user.window.panels
+    for panel in (panels.network, panels.weights, panels.hidden):
+        assert panel.accessibleName() and panel.accessibleDescription()
+        for view in panel.findChildren(QGraphicsView):
+            assert view.accessibleName(), f"a plot of {panel.accessibleName()} has no name"
+            assert view.accessibleDescription().endswith("."), view.accessibleName()
+        controls = [*panel.findChildren(QComboBox), *panel.findChildren(QAbstractButton)]
+        for control in controls:
+            assert control.accessibleName(), control
+    hidden = panels.hidden
+    names = {c.accessibleName() for c in hidden.findChildren(QComboBox)}
+    assert names == {"Hidden layer", "Colour scale"}
