@@ -230,3 +230,18 @@ def test_appearance_restyles(qtbot: QtBot, bundled: Network) -> None:
     background = theme.plot_colours(True)[0]
     area = panel.graphics().geometry()
     assert image.pixelColor(area.left() + 3, area.top() + 3) == background
+
+
+def test_hint_says_what_fits_and_the_rest_on_hover(qtbot: QtBot, bundled: Network) -> None:
+    panel = make_panel(qtbot, AppState(bundled))
+    label = panel._info
+    full = "blue = positive, red = negative; hover a neuron for its numbers, click to select it"
+    for width in (700, 330):
+        panel.resize(width, 300)
+        qtbot.waitUntil(lambda w=width: panel.width() == w)
+        shown = label.text()
+        assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+        assert label.toolTip() == full == panel.info_text()
+        assert (shown == full) == (width == 700)
+    hint = panel.minimumSizeHint()
+    assert hint.width() <= 320 and hint.height() <= 240

@@ -199,3 +199,20 @@ def test_colour_levels_stay_still_while_they_fit() -> None:
     assert nice_levels(np.array([1.6]), shown) == shown  # 2.5 <= 1.6 * 2
     assert nice_levels(np.array([2.6]), shown) == (-3.0, 3.0)  # grew past: never clipped
     assert nice_levels(np.array([1.2]), shown) == (-1.25, 1.25)  # 2x too wide: refitted
+
+
+def test_hint_says_what_fits_and_the_rest_on_hover(qtbot: QtBot, panel: WeightsPanel) -> None:
+    full = "blue = positive, red = negative weight; click a neuron to select it"
+    label = panel._info
+    for width in (700, 330, 240):
+        panel.resize(width, 300)
+        qtbot.waitUntil(lambda w=width: panel.width() == w)
+        shown = label.text()
+        assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+        assert label.toolTip() == full == panel.info_text()
+        if width == 700:
+            assert shown == full
+        else:
+            assert shown != full and shown.startswith("blue")
+    hint = panel.minimumSizeHint()
+    assert hint.width() <= 320 and hint.height() <= 240
