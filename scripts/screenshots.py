@@ -4,8 +4,9 @@
 
 Starts the real main window (offscreen unless a display is set), draws a digit
 on the canvas with real mouse events, trains a fresh 784-16-16-10 network for
-a while, refits the loss surface, and saves pictures of the whole window (light
-and dark) and of single panels into ``assets/``.
+a while, refits the loss surface, and saves pictures of the whole window (light,
+dark with the Help dialog open, at 1280x720 and at 1024x700) and of single
+panels into ``assets/``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import itertools
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QMouseEvent, QPainter
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from nnviz.core import datasets
 from nnviz.core.modelio import load_model
@@ -109,6 +110,21 @@ def save(widget, path: Path) -> None:
     print("wrote", path)
 
 
+def save_with_dialog(window: MainWindow, dialog: QWidget | None, path: Path) -> None:
+    """The window with ``dialog`` open over it, as the screen shows them."""
+    if QApplication.platformName() == "xcb" or dialog is None:
+        save(window, path)  # the screen's pixels include the dialog
+        return
+    picture = window.grab()
+    painter = QPainter(picture)
+    corner = dialog.frameGeometry().topLeft() - window.frameGeometry().topLeft()
+    painter.drawPixmap(corner, dialog.grab())
+    painter.end()
+    if not picture.save(str(path)):
+        raise OSError(f"could not write {path}")
+    print("wrote", path)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -178,7 +194,18 @@ def main() -> int:
     window.set_dark(True)
     spin(app, 1.5)
     save(window, args.out / "nnviz-training-dark.png")
+    window.show_help()
+    spin(app, 1.0)
+    help_dialog = QApplication.activeModalWidget() or window.findChild(QDialog)
+    save_with_dialog(window, help_dialog, args.out / "nnviz-dark-help.png")
+    if help_dialog is not None:
+        help_dialog.close()
     window.set_dark(False)
+    for size in ((1280, 720), (1024, 700)):
+        window.resize(*size)
+        window.reset_layout()
+        spin(app, 1.5)
+        save(window, args.out / f"nnviz-{size[0]}x{size[1]}.png")
     window.close()
     return 0
 
