@@ -17,7 +17,7 @@ from nnviz.gui.panels.cost import CostPanel
 from nnviz.gui.panels.cost.markers import GAP, MAX_LINES, place_labels, stack_text
 from nnviz.gui.state import AppState
 
-SIZES = [(200, 200), (320, 240), (330, 300), (600, 400), (1000, 500)]
+SIZES = [(250, 240), (320, 240), (330, 300), (600, 400), (1000, 500)]
 
 
 @pytest.fixture

@@ -22,14 +22,21 @@ LABEL_GAP = 12.0
 NICE_STEPS = (1.0, 2.0, 5.0)
 
 
-def step_text(value: float) -> str:
-    """A step number as people read it: ``"800"``, ``"5000"``, ``"20k"``, ``"1.5M"``."""
+def step_unit(largest: float) -> tuple[float, str]:
+    """The unit of an axis whose largest step is ``largest``: one, thousands ("k"), millions."""
+    if abs(largest) >= 1_000_000:
+        return 1e6, "M"
+    if abs(largest) >= 10_000:
+        return 1e3, "k"
+    return 1.0, ""
+
+
+def step_text(value: float, largest: float | None = None) -> str:
+    """A step number as people read it, in the unit of an axis reaching ``largest``:
+    ``"800"``, ``"5000"``; ``"5k"``, ``"20k"``; ``"1.5M"``."""
+    unit, suffix = step_unit(value if largest is None else largest)
     v = round(value)
-    if abs(v) < 10_000:
-        return str(v)
-    if abs(v) < 1_000_000:
-        return f"{v / 1000:g}k"
-    return f"{v / 1_000_000:g}M"
+    return f"{v / unit:g}{suffix}" if v else "0"
 
 
 def _font_metrics(axis: pg.AxisItem) -> QFontMetricsF:
@@ -38,15 +45,19 @@ def _font_metrics(axis: pg.AxisItem) -> QFontMetricsF:
 
 
 def step_spacing(low: float, high: float, pixels: float, metrics: QFontMetricsF) -> float:
-    """The smallest 1-2-5 spacing whose labels, as wide as the widest one, keep apart."""
+    """The smallest 1-2-5 spacing whose tick labels keep ``LABEL_GAP`` pixels apart."""
     span = max(high - low, 1.0)
-    widest = max(metrics.horizontalAdvance(step_text(v)) for v in (low, high, -1 - abs(high)))
-    room = widest + LABEL_GAP  # pixels each label needs
     decade = 10.0 ** math.floor(math.log10(span))
-    for power in (decade / 100, decade / 10, decade, decade * 10):
+    for power in (decade / 1000, decade / 100, decade / 10, decade, decade * 10):
         for m in NICE_STEPS:
             spacing = max(m * power, 1.0)
-            if spacing * pixels / span >= room:
+            gap = spacing * pixels / span  # pixels between two ticks
+            if gap < LABEL_GAP + 6:  # not even room for a digit
+                continue
+            ticks = np.arange(math.ceil(low / spacing) * spacing, high + 1e-9, spacing)
+            texts = [step_text(v, high) for v in ticks]
+            widest = max((metrics.horizontalAdvance(t) for t in texts), default=0.0)
+            if gap >= widest + LABEL_GAP:
                 return spacing
     return 10.0 * decade
 
@@ -54,13 +65,19 @@ def step_spacing(low: float, high: float, pixels: float, metrics: QFontMetricsF)
 class StepAxis(pg.AxisItem):
     """The step axis: whole steps, as few ticks as keep their labels apart."""
 
+    def __init__(self, orientation: str = "bottom") -> None:
+        # the first and last labels may reach into the corners beside the axis
+        super().__init__(orientation)
+        self.setStyle(hideOverlappingLabels=16)
+
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         """One level of ticks (no minor ticks: they add nothing to a step count)."""
         return [(step_spacing(minVal, maxVal, size, _font_metrics(self)), 0.0)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        """``"20k"`` rather than ``"20000"`` (or ``"2e+04"``)."""
-        return [step_text(v * scale) for v in values]
+        """``"20k"`` rather than ``"20000"`` (or ``"2e+04"``), one unit for the axis."""
+        largest = max((abs(v * scale) for v in values), default=0.0)
+        return [step_text(v * scale, largest) for v in values]
 
 
 def log_ticks(low: float, high: float, pixels: float, text_height: float) -> list[float]:
