@@ -8,16 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from conftest import User
 from nnviz.core.limits import check_sizes
 from nnviz.core.presets import MODERN
+from nnviz.engine.messages import PLANES, SurfaceSettings
 from nnviz.gui.controls import BATCH, EPOCHS, LR, MOMENTUM, SEED, SPEEDS
 from nnviz.gui.settings import read_settings
+from nnviz.gui.surface_controller import RESOLUTIONS, SUBSETS
 
 #: The values of the bug report: each one aborted the start, hung it, or was kept.
 HOSTILE = {
@@ -31,7 +34,9 @@ HOSTILE = {
     "net/activation": "softsign",
     "appearance/dark": "maybe",
 }
-KEYS = (*HOSTILE, "net/preset", "net/cost", "appearance/colour_blind", "data/folder")
+KEYS = (*HOSTILE, "net/preset", "net/cost", "appearance/colour_blind", "data/folder",
+        "surface/plane", "surface/resolution", "surface/images", "surface/auto_refit",
+        "surface/log")  # fmt: skip
 
 
 def test_hostile_settings_are_reset_and_the_window_says_which(open_window) -> None:
@@ -114,4 +119,52 @@ def test_any_saved_values_read_back_as_valid_settings(values: dict[str, str]) ->
     assert 0 <= saved.speed_index < len(SPEEDS)
     check_sizes((784, *arch.hidden, 10))  # a network nnviz supports
     assert saved.data_folder is None or saved.data_folder.is_dir()
+    assert saved.surface is not None and saved.surface.settings.plane in PLANES
+    assert saved.surface.settings.resolution in RESOLUTIONS
+    assert saved.surface.settings.subset in SUBSETS
     assert len(saved.reset) <= len(values)
+
+
+# ------------------------------------------------------------------ the loss surface's choices
+def test_the_surface_choices_are_kept_between_runs(open_window) -> None:
+    user: User = open_window(engine="thread")
+    qtbot, panel = user.qtbot, user.window.panels.surface
+    user.window.docks["surface"].raise_()
+    panel.plane_box.setFocus()  # choices made with the keyboard in the real combo boxes
+    qtbot.keyClick(panel.plane_box, Qt.Key.Key_Down)  # PCA -> random
+    panel.resolution_box.setFocus()
+    qtbot.keyClick(panel.resolution_box, Qt.Key.Key_Home)  # 41 x 41 -> 21 x 21
+    qtbot.mouseClick(panel.log_box, Qt.MouseButton.LeftButton)
+    assert user.window.surface.settings.plane == "random" and panel.log_scale()
+    assert user.window.surface.settings.resolution == 21
+    user.window.close()  # saves the settings
+    again = open_window(engine="thread")
+    window, panel = again.window, again.window.panels.surface
+    assert panel.plane_box.currentData() == "random"
+    assert panel.resolution_box.currentData() == 21 and panel.log_box.isChecked()
+    assert window.surface.settings.plane == "random" and window.surface.settings.resolution == 21
+    assert window.statusBar().currentMessage() == ""  # nothing was reset
+    again.press(window.actions_.step)  # loads MNIST and takes a step: the surface is computed
+    again.qtbot.waitUntil(lambda: window.surface.grid is not None, timeout=60_000)
+    grid = window.surface.grid
+    assert grid.kind == "random" and grid.costs.shape == (21, 21)
+    again.qtbot.waitUntil(lambda: panel.map.grid is grid)
+    np.testing.assert_allclose(panel.map.image.image, np.log10(grid.costs))  # log colours
+
+
+def test_unusable_surface_choices_are_reset_and_named(open_window) -> None:
+    store = QSettings()
+    for key, value in (("surface/plane", "sideways"), ("surface/resolution", "7"),
+                       ("surface/images", "lots"), ("surface/log", "perhaps")):  # fmt: skip
+        store.setValue(key, value)
+    store.sync()
+    window = open_window(engine="thread").window
+    message = window.statusBar().currentMessage()
+    for name in ("surface plane", "surface resolution", "surface images", "surface log colours"):
+        assert name in message, f"{name} is not named in {message!r}"
+    panel = window.panels.surface
+    default = SurfaceSettings()
+    assert panel.plane_box.currentData() == default.plane
+    assert panel.resolution_box.currentData() == default.resolution
+    assert panel.subset_box.currentData() == default.subset and not panel.log_box.isChecked()
+    assert window.surface.settings == default
