@@ -329,3 +329,21 @@ def test_appearance_switches_the_colours(panel: AnalysisPanel, state: AppState) 
     cb = image.lut
     assert np.array_equal(cb[len(cb) // 2 :], light[len(light) // 2 :])  # right answers: blue
     assert not np.array_equal(cb[: len(cb) // 2], light[: len(light) // 2])  # mistakes: orange
+
+
+# ---------------------------------------------------------------------- sizes and names
+def test_fits_a_small_window_and_shrinks_from_stacked_to_side_by_side(
+    qtbot: QtBot, panel: AnalysisPanel, state: AppState, ev: Evaluation
+) -> None:
+    deliver(state, result(ev))
+    click_cell(qtbot, panel, 4, 9)  # the longest entry of the view box is in it
+    splitter = panel._splitter
+    for size, stacked in (((330, 700), True), ((330, 300), False), ((320, 240), False)):
+        panel.resize(*size)
+        qtbot.waitUntil(lambda s=stacked: (splitter.orientation() == Qt.Orientation.Vertical) == s)
+        hint = panel.minimumSizeHint()
+        assert hint.width() <= 320 and hint.height() <= min(size[1], 240 if not stacked else 700)
+    assert panel.minimumSizeHint().width() <= 320 and panel.minimumSizeHint().height() <= 240
+    for widget in (panel, panel.matrix_view(), panel.gallery()):
+        assert widget.accessibleName() and widget.accessibleDescription()
+    assert panel._view_box.accessibleName() and panel.analyse_button().accessibleName()
