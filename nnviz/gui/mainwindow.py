@@ -415,6 +415,7 @@ class MainWindow(QMainWindow):
     def show_help(self) -> None:
         """The keyboard shortcuts and a few tips."""
         dialog = HelpDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per opening, not kept
         dialog.open()
 
     def show_about(self) -> None:
