@@ -65,9 +65,9 @@ def test_every_control_is_named_and_every_plot_described(open_window) -> None:
                     undescribed.append(where)
     for toolbar in (window.run_bar, window.network_bar):
         for widget in toolbar.findChildren(QWidget):
-            if isinstance(widget, CONTROLS) and not _part_of_another_control(widget):
-                if not _spoken_name(widget):
-                    unnamed.append(f"{toolbar.windowTitle()} toolbar: {type(widget).__name__}")
+            control = isinstance(widget, CONTROLS) and not _part_of_another_control(widget)
+            if control and not _spoken_name(widget):
+                unnamed.append(f"{toolbar.windowTitle()} toolbar: {type(widget).__name__}")
     assert not unnamed, "no accessible name: " + "; ".join(unnamed)
     assert not undescribed, "no description of what the plot shows: " + "; ".join(undescribed)
 

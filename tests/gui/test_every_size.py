@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
-
 from textfit import misfits
 
 SIZES = [(1024, 700), (1280, 720), (1500, 940), (1920, 1080)]
 
 #: Docks that share a place, shown one after another (the first is in front).
-TABS = [("canvas",), ("weights", "hidden", "probes"), ("network",), ("cost", "analysis"),
-        ("surface", "backprop")]
+TABS = [
+    ("canvas",),
+    ("weights", "hidden", "probes"),
+    ("network",),
+    ("cost", "analysis"),
+    ("surface", "backprop"),
+]
 
 
 def _settle(user) -> None:
@@ -30,7 +34,9 @@ def test_every_tab_fits(open_window, size) -> None:
     window.reset_layout()
     QApplication.processEvents()
     smallest = window.minimumSizeHint()
-    assert (window.width(), window.height()) == size, f"the window cannot be smaller than {smallest}"
+    assert (window.width(), window.height()) == size, (
+        f"the window cannot be smaller than {smallest}"
+    )
     user.wait_for_step(0)
     _settle(user)
     problems: list[str] = []

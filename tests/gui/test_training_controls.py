@@ -191,7 +191,7 @@ def test_exporting_a_panel_behind_a_tab_draws_it_fresh(open_window, tmp_path) ->
 
 
 def test_space_trains_while_a_toolbar_field_has_focus(open_window) -> None:
-    """Typed into the learning rate but not yet confirmed: Space makes the value count and trains."""
+    """Typed into the learning rate, not yet confirmed: Space puts the value in force and trains."""
     user = open_window()
     window = user.window
     lr = window.run_bar.lr

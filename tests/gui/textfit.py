@@ -75,9 +75,11 @@ def _plain(text: str, widget: QLabel) -> str:
 
 def _label(label: QLabel) -> str | None:
     text = label.text()
-    if not text or label.pixmap() is not None and not label.pixmap().isNull():
+    if not text or (label.pixmap() is not None and not label.pixmap().isNull()):
         return None
-    room = label.contentsRect().adjusted(label.margin(), label.margin(), -label.margin(), -label.margin())
+    room = label.contentsRect().adjusted(
+        label.margin(), label.margin(), -label.margin(), -label.margin()
+    )
     if label.indent() > 0:
         room.adjust(label.indent(), 0, 0, 0)
     plain = _plain(text, label)
@@ -85,7 +87,8 @@ def _label(label: QLabel) -> str | None:
     if label.wordWrap():
         needed = label.heightForWidth(label.contentsRect().width())
         if needed > label.contentsRect().height() + SLACK:
-            return f"wrapped text needs {needed} px of height, has {label.contentsRect().height()}: {plain!r}"
+            has = label.contentsRect().height()
+            return f"wrapped text needs {needed} px of height, has {has}: {plain!r}"
         # a single word longer than the line cannot wrap
         for word in plain.split():
             if metrics.horizontalAdvance(word) > room.width() + SLACK:
@@ -170,8 +173,8 @@ def _plot_texts(view: QGraphicsView) -> list[str]:
     boxes: list[tuple[FastLabel, QRectF]] = []
     problems = []
     for label in labels:
-        box = view.mapFromScene(label.sceneBoundingRect()).boundingRect()
-        rect = QRectF(box)
+        # a FastLabel ignores the view's zoom: its box is in pixels, placed by the device transform
+        rect = label.deviceTransform(view.viewportTransform()).mapRect(label.boundingRect())
         boxes.append((label, rect))
         if not viewport.adjusted(-SLACK, -SLACK, SLACK, SLACK).contains(rect):
             problems.append(f"plot text {label.text()!r} leaves its view")
@@ -192,7 +195,9 @@ def _overlaps(parent: QWidget) -> list[str]:
     for a, b in combinations(children, 2):
         overlap: QRect = a.geometry().intersected(b.geometry())
         if overlap.width() > SLACK and overlap.height() > SLACK:
-            problems.append(f"{name(a)} and {name(b)} overlap ({overlap.width()}×{overlap.height()} px)")
+            problems.append(
+                f"{name(a)} and {name(b)} overlap ({overlap.width()}×{overlap.height()} px)"
+            )
     return problems
 
 
