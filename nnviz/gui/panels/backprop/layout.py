@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWid
 #: A pair stays side by side from this width on (each chart then has ~260 px).
 SIDE_BY_SIDE_FROM = 540
 #: Stacked, each of a pair's pictures keeps at least this height (px).
-STACKED_VIEW_HEIGHT = 90
+STACKED_VIEW_HEIGHT = 110
 #: Lines are broken for at least this width (px): before the first layout a
 #: label is 100 px wide, and the panel's narrowest content is wider than this.
 NARROWEST = 290

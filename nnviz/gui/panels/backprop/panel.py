@@ -345,10 +345,11 @@ class BackpropPanel(QWidget):
             # Qt keeps the combo's first minimum size hint: ask again for the new item
             self.target_combo.setMinimumWidth(self.target_combo.sizeHint().width())
         self.summary.set_paragraphs(wishes.summary_parts(self.state, result))
-        self.figures["wish"].set_caption(wishes.wish_title(net.cost))
+        note = wishes.content_note(result, output_bound(net.cost))
+        self.figures["wish"].set_caption(wishes.wish_title(net.cost, note))
         self._show_eta()
         self.wish_plot.set_values(result.wish(result.n_layers))
-        self.wish_plot.set_note(wishes.content_note(result, output_bound(net.cost)))
+
         self._show_neuron(result)
 
     def _on_target_changed(self, _index: int) -> None:

@@ -90,17 +90,21 @@ def hint_parts(place: str | None) -> list[list[str]]:
 
 
 def content_note(result: Nudges, bound: float) -> str:
-    """A remark when the outputs' wishes are too small to see (the network is right)."""
+    """A remark when the outputs' wishes are too small to see (the network is right).
+
+    It goes under the chart's title, not on the chart: a narrow chart has no
+    room for a paragraph. No number in it changes every frame.
+    """
     if float(abs(result.wish_out).max()) >= 0.02 * bound:
         return ""
-    a = float(result.a[-1][result.target])
-    return f"almost nothing\nto change: it\nalready gives {result.target}\n(a = {a:.3f})"
+    return f"almost nothing to change: the network already gives {result.target}"
 
 
-def wish_title(cost: str) -> str:
-    """Title of the output wishes' bars."""
+def wish_title(cost: str, note: str = "") -> str:
+    """Title of the output wishes' bars, with a ``note`` in italics below it."""
     name = wish_name(1, 1, cost)
-    return f"Desired change of each output: {name}"
+    title = f"Desired change of each output: {name}"
+    return f"{title}<br><i>{note}</i>" if note else title
 
 
 def neuron_parts(result: Nudges, layer: int, j: int, cost: str, eta: float) -> list[list[str]]:
