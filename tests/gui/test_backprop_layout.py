@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QComboBox, QStyle, QStyleOptionComboBox
+from textfit import misfits
 
 from nnviz.gui.panels.backprop.layout import plain
 from nnviz.gui.panels.visibility import out_of_sight
@@ -142,3 +143,19 @@ def test_the_panel_fits_a_320_by_480_column_whatever_it_shows(open_window) -> No
     QApplication.processEvents()
     hint = panel.minimumSizeHint()
     assert hint.width() <= 320 and hint.height() <= 480, hint
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_nothing_is_cut_with_a_neuron_and_a_step_shown(open_window, size) -> None:
+    user = open_window()
+    window = sized(user, *size)
+    panel = window.panels.backprop
+    for layer, j in ((1, 3), (3, 5)):  # a first-layer neuron (pictures), an output (bars)
+        click_neuron(user, layer, j)
+        user.qtbot.waitUntil(lambda: panel.neuron_box.isVisible())
+        user.qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+        user.qtbot.waitUntil(lambda: panel.undo_button.isEnabled())
+        user.qtbot.waitUntil(lambda: not window.frames.busy)
+        QApplication.processEvents()
+        problems = [p for p in misfits(window) if "'Backprop'" in p]
+        assert not problems, "\n".join(problems)
