@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QResizeEvent, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -86,9 +86,10 @@ class SurfacePanel(QWidget):
         self._honesty_html = ""
         self._hover = self._failure = ""  # the read-out's hovered point, the last refit failure
         self.judged: Verdict | None = None
+        self._rows = controller.rows  # the surface being computed: rows done, rows
         self._build_toolbar()
         self._build_content()
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
         layout.addWidget(self.toolbar)
@@ -141,11 +142,11 @@ class SurfacePanel(QWidget):
         # A plain label, not a QProgressBar: QProgressBar.setValue repaints at
         # once, which forces the whole window's pending paints to happen then
         # (measured: 8-14% of the GUI thread's time while training).
-        self.readout = _wrapped_label(HOVER_HINT, Qt.TextFormat.PlainText)
+        self.readout = FittedLabel(HOVER_HINT, Qt.TextFormat.PlainText, lines=READOUT_LINES)
         self.readout.setAccessibleName("Surface read-out")
-        self.verdict = _wrapped_label("", Qt.TextFormat.RichText)
+        self.verdict = FittedLabel("", Qt.TextFormat.RichText)
         self.verdict.setAccessibleName("Can the surface picture be trusted")
-        self.legend = _wrapped_label("", Qt.TextFormat.RichText)
+        self.legend = FittedLabel("", Qt.TextFormat.RichText)
         self.legend.setAccessibleName("Legend of the cost chart")
         self.legend.setAccessibleDescription(f"solid: {TRUE_LABEL}; dashed: {SURFACE_LABEL}")
         map_column, info_column = QVBoxLayout(), QVBoxLayout()
@@ -172,6 +173,13 @@ class SurfacePanel(QWidget):
         self._stack.addWidget(content)
         self._stack.addWidget(self.hint)
 
+    def minimumSizeHint(self) -> QSize:
+        """Room for the toolbar in two rows (it chooses one or two rows from the width)."""
+        hint = super().minimumSizeHint()
+        margins = self._layout.contentsMargins()
+        least = self.toolbar.two_row_width + margins.left() + margins.right()
+        return QSize(max(hint.width(), least), hint.height())
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Map and figures side by side in a wide dock, stacked in a tall one."""
         super().resizeEvent(event)
@@ -180,19 +188,6 @@ class SurfacePanel(QWidget):
         direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
         if self._columns.direction() != direction:
             self._columns.setDirection(direction)
-        QTimer.singleShot(0, self, self._fit_labels)  # once the labels have their new width
-
-    def _fit_labels(self) -> None:
-        """Give each changing text the height its lines need at its width (the read-out:
-        always two lines, so hovering never re-lays out the panel)."""
-        for label, lines in ((self.verdict, 0), (self.readout, READOUT_LINES),
-                             (self.legend, 0)):  # fmt: skip
-            width = max(label.width(), 50)
-            needed = max(
-                label.heightForWidth(width), max(lines, 1) * label.fontMetrics().lineSpacing() + 2
-            )
-            if needed != label.height():
-                label.setFixedHeight(needed)
 
     # ------------------------------------------------------------------ settings
     @Slot(object)
@@ -266,7 +261,6 @@ class SurfacePanel(QWidget):
         if text != self._honesty_html:
             self._honesty_html = text
             self.verdict.setText(text)
-            self._fit_labels()
         details = details_text(grid, path, gap)
         if details != self.verdict.toolTip():
             self.verdict.setToolTip(details)
@@ -274,6 +268,7 @@ class SurfacePanel(QWidget):
 
     @Slot(int, int)
     def _progress_changed(self, done: int, rows: int) -> None:
+        self._rows = (done, rows)
         self._show_readout()
         if self.controller.grid is None:
             self._update_hint()
@@ -340,7 +335,7 @@ class SurfacePanel(QWidget):
 
     def _show_readout(self) -> None:
         """The read-out line: the hovered point, else the progress, else the grid."""
-        done, rows = self.controller.rows
+        done, rows = self._rows
         grid = self.controller.grid
         if self._hover:
             text = self._hover
@@ -377,11 +372,36 @@ def progress_text(done: int, rows: int) -> str:
     return f"computing the surface: row {done} of {rows}…"
 
 
-def _wrapped_label(text: str, form: Qt.TextFormat) -> QLabel:
-    """A word-wrapped label whose height the panel sets (:meth:`SurfacePanel._fit_labels`)."""
-    label = QLabel(text)
-    label.setTextFormat(form)
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-    return label
+class FittedLabel(QLabel):
+    """A word-wrapped label as high as its lines at its width, and at least ``lines`` high.
+
+    Its height is fixed (set again when its width or its number of lines
+    changes): inside a :class:`LayoutGate`, a new text (up to 20 a second)
+    then re-lays out nothing.
+    """
+
+    def __init__(self, text: str, form: Qt.TextFormat, lines: int = 1) -> None:
+        super().__init__(text)
+        self.lines = lines
+        self.setTextFormat(form)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fit()
+
+    def setText(self, text: str) -> None:
+        """Show ``text``, growing or shrinking to its lines."""
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A new width may need another number of lines."""
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self, self._fit)  # not while the layout is being applied
+
+    def _fit(self) -> None:
+        least = self.lines * self.fontMetrics().lineSpacing() + 2
+        needed = max(self.heightForWidth(max(self.width(), 50)), least)
+        if needed != self.height() or self.minimumHeight() != self.maximumHeight():
+            self.setFixedHeight(needed)
