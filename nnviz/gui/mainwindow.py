@@ -12,6 +12,7 @@ training controller's :class:`~nnviz.gui.frames.FrameScheduler` paces frames.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QTabBar,
     QWidget,
 )
 
@@ -63,6 +65,8 @@ from nnviz.gui.training import TrainingController
 #: The first-start layout: the columns' shares of the width, the left rows' of the height.
 COLUMNS = (0.31, 0.37, 0.32)
 LEFT_ROWS = (0.42, 0.58)
+#: Docks that share a place as tabs.
+TAB_GROUPS = (("weights", "hidden", "probes"), ("cost", "analysis"), ("surface", "backprop"))
 LAYOUT_VERSION = 3  # 3: backprop beside the network (tabbed with the surface)
 LEFT, RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 
@@ -215,10 +219,11 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["canvas"], d["weights"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["network"], d["surface"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["network"], d["cost"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(d["weights"], d["hidden"])
-        self.tabifyDockWidget(d["hidden"], d["probes"])
-        self.tabifyDockWidget(d["surface"], d["backprop"])  # beside the network it explains
-        self.tabifyDockWidget(d["cost"], d["analysis"])
+        for group in TAB_GROUPS:  # backprop beside the network it explains
+            for first, second in itertools.pairwise(group):
+                self.tabifyDockWidget(d[first], d[second])
+        for group in TAB_GROUPS:
+            room_for_tab_titles([d[name] for name in group])
         for front in ("weights", "surface", "cost"):
             d[front].raise_()
         cache_axes(self)
@@ -472,6 +477,20 @@ class MainWindow(QMainWindow):
             self.save_settings()
             self.shutdown()
         event.accept()
+
+
+def room_for_tab_titles(docks: list[QDockWidget]) -> None:
+    """Make tabbed ``docks`` at least as wide as their tab titles need, so that Qt never
+    cuts them ("Weight im…" in a 1024-pixel window). Only where a panel would let its
+    dock be narrower: an explicit minimum replaces the panel's own."""
+    bar = QTabBar()
+    for dock in docks:
+        bar.addTab(dock.windowTitle())
+    needed = bar.sizeHint().width()
+    bar.deleteLater()
+    for dock in docks:
+        if needed > dock.minimumSizeHint().width():
+            dock.setMinimumWidth(needed)
 
 
 class _RepaintAfterRelayout(QObject):

@@ -304,12 +304,12 @@ def test_panels_behind_a_tab_wait_and_catch_up_when_their_tab_is_chosen(
     """Qt keeps a tabbed-away dock "visible" (only moved out of the window)."""
     backprop = window.docks["backprop"]
     panel = window.panels.backprop
-    window.docks["network"].raise_()
+    window.docks["surface"].raise_()  # backprop shares its place with the loss surface
     qtbot.waitUntil(lambda: out_of_sight(panel))
     before = panel.nudges
     window.state.set_input(mnist.test_x[0], int(mnist.test_y[0]))
-    assert panel.nudges is before  # no work while behind the Network tab
-    assert not out_of_sight(window.docks["network"].widget())
+    assert panel.nudges is before  # no work while behind the Loss surface tab
+    assert not out_of_sight(window.docks["surface"].widget())
     backprop.raise_()
     qtbot.waitUntil(lambda: panel.nudges is not before)
     assert panel.nudges.target == int(mnist.test_y[0]) and not out_of_sight(panel)

@@ -149,7 +149,21 @@ def _edit(edit: QLineEdit) -> str | None:
     return None
 
 
+def _on_top(widget: QWidget) -> bool:
+    """``widget`` is what the window shows at its centre (Qt keeps old dock tab bars
+    around, visible but covered, after a layout is restored)."""
+    window = widget.window()
+    centre = widget.mapTo(window, widget.rect().center())
+    shown = window.childAt(centre)
+    return shown is not None and (shown is widget or widget.isAncestorOf(shown))
+
+
 def _tabs(bar: QTabBar) -> list[str]:
+    if not _on_top(bar):
+        return []
+    if bar.sizeHint().width() > bar.width() + SLACK:  # Qt squeezes the tabs: their titles elide
+        titles = ", ".join(repr(bar.tabText(i)) for i in range(bar.count()))
+        return [f"tabs {titles} need {bar.sizeHint().width()} px, have {bar.width()}"]
     problems = []
     metrics = QFontMetrics(bar.font())
     for index in range(bar.count()):
