@@ -160,7 +160,8 @@ def test_live_learning_rate_change_is_marked_on_the_cost_curve(qtbot, window) ->
     window.training.change_settings({"schedule": "constant"})
     train_steps(qtbot, window, 2)
     assert snap(window).learning_rate == pytest.approx(0.5)
-    labels = [line.label.toPlainText() for line in window.panels.cost.marker_lines()]
+    qtbot.waitUntil(lambda: bool(window.panels.cost.marker_labels()))
+    labels = [label.text() for label in window.panels.cost.marker_labels()]
     assert labels[:1] == ["lr 0.5"]
     assert snap(window).step == 5  # nothing was reset
 
