@@ -167,7 +167,9 @@ def _thin_strokes(crop: NDArray[np.float32], width: float) -> NDArray[np.float32
     if not (math.isfinite(width) and width * BOX_SIZE / longer > MAX_STROKE):
         return crop
     ratio = STROKE_WIDTH / BOX_SIZE
-    steps = min(round((width - ratio * longer) / (2 * (1 - ratio))), math.floor(width / 2) - 1)
+    # A pen wider than the drawing (a dot, a wrong width) erodes at most to its middle.
+    most = min(math.floor(width / 2), longer // 2) - 1
+    steps = min(round((width - ratio * longer) / (2 * (1 - ratio))), most)
     if steps < 1:
         return crop
     thinned = _erode(crop, steps)

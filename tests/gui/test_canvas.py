@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtWidgets import QBoxLayout
 
 from nnviz.core.datasets import Dataset
@@ -176,7 +176,7 @@ def test_clear_empties_canvas_and_input(qtbot, panel: CanvasPanel) -> None:
     assert panel.canvas.image().max() == 0.0
     assert not panel.state.input.any()
     assert not panel.preview.values().any()
-    assert "draw a digit" in panel.info_label.text()
+    assert "empty" in panel.info_label.text()
 
 
 def test_random_test_digit_shows_a_real_test_image(
@@ -340,3 +340,87 @@ def test_renders_in_both_palettes(qapp, panel: CanvasPanel) -> None:
         assert not picture.isNull() and picture.width() == panel.width()
         background = theme.plot_colours(dark)[0]
         assert panel.bars.backgroundBrush().color() == background
+
+
+# ---------------------------------------------------------------------- issue 12
+def test_a_blank_canvas_shows_no_answer_until_something_is_drawn(qtbot, panel: CanvasPanel) -> None:
+    """Fresh: 'Draw a digit', empty bars; a stroke: an answer; Clear: empty again."""
+
+    def looks_empty() -> bool:
+        return (
+            "Draw a digit" in panel.prediction_label.text()
+            and "%" not in panel.prediction_label.text()
+            and not panel.bars.heights().any()
+            and panel.bars.value_text.text() == ""
+        )
+
+    assert looks_empty() and panel.bars.is_empty()
+    drag(qtbot, panel.canvas, VERTICAL)
+    assert not looks_empty()
+    assert panel.prediction_label.text().count("%") == 1
+    np.testing.assert_allclose(panel.bars.heights(), panel.state.outputs, rtol=1e-6)
+    assert panel.bars.value_text.text() == f"{panel.state.outputs.max():.2f}"
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert looks_empty()
+
+
+def test_noise_says_a_network_answers_even_noise(qtbot, panel: CanvasPanel) -> None:
+    qtbot.mouseClick(panel.noise_button, Qt.MouseButton.LeftButton)
+    text = panel.info_label.text()
+    assert "answers even noise" in text and "confidently" in text
+    assert "%" in panel.prediction_label.text()  # the answer is shown, confident or not
+
+
+def test_erasing_a_stroke_leaves_no_trace_in_the_input(qtbot, panel: CanvasPanel) -> None:
+    """The eraser over the same path leaves no grey outline (issue 12)."""
+    path = [(0.3, 0.2), (0.62, 0.37), (0.45, 0.8)]  # slanted: anti-aliased edges
+    drag(qtbot, panel.canvas, path)
+    assert panel.state.input.any()
+    qtbot.mouseClick(panel.eraser_button, Qt.MouseButton.LeftButton)
+    drag(qtbot, panel.canvas, path)
+    assert panel.canvas.pixels().max() == 0
+    assert not panel.state.input.any()
+    assert "Draw a digit" in panel.prediction_label.text()
+
+
+@pytest.mark.parametrize("size", [(320, 240), (440, 250), (600, 420), (330, 560)])
+@pytest.mark.parametrize("winner", [0, 9])
+def test_the_printed_value_stays_inside_the_plot(
+    qtbot, panel: CanvasPanel, size: tuple[int, int], winner: int
+) -> None:
+    """Over bar 0 and bar 9 the value is slid inside the plot, not cut (".00", "0.9")."""
+    panel.resize(*size)
+    values = np.full(10, 0.05, dtype=np.float32)
+    values[winner] = 1.0
+    panel.bars.set_values(values)
+    bars, label, view = panel.bars, panel.bars.value_text, panel.bars.getViewBox()
+
+    def inside() -> bool:  # in the view's pixels: the label ignores the view's scale
+        box = label.deviceTransform(bars.viewportTransform()).mapRect(label.boundingRect())
+        plot = bars.mapFromScene(view.sceneBoundingRect()).boundingRect()
+        return view.width() > 0 and QRectF(plot).adjusted(-1, -1, 1, 1).contains(box)
+
+    qtbot.waitUntil(inside)
+    assert label.text() == "1.00"
+
+
+def test_pen_width_control_sets_the_pen(qtbot, panel: CanvasPanel) -> None:
+    spin = panel.pen_spin
+    assert spin.accessibleName() == "Pen width" and spin.value() == 28
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "10")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert panel.canvas.brush_width() == 10
+    drag(qtbot, panel.canvas, VERTICAL)
+    row = panel.canvas.image()[panel.canvas.side() // 2]
+    assert 9 <= np.count_nonzero(row > 0.5) <= 11
+
+
+def test_the_panel_fits_a_small_dock_and_names_its_parts(qtbot, panel: CanvasPanel) -> None:
+    hint = panel.minimumSizeHint()
+    assert hint.width() <= 320 and hint.height() <= 240
+    for widget in (panel, panel.canvas, panel.preview, panel.bars):
+        assert widget.accessibleName() and widget.accessibleDescription()
+    controls = (panel.clear_button, panel.eraser_button, panel.digit_button, panel.noise_button)
+    assert all(c.accessibleName() for c in (*controls, panel.pen_spin))

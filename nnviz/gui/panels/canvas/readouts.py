@@ -128,7 +128,7 @@ class ProbabilityBars(pg.PlotWidget):
     def _fit_y_range(self) -> None:
         """Values lie in 0..1; keep ~24 px of headroom above 1 for the printed value."""
         low, headroom = -0.02, 24.0
-        height = max(self.getViewBox().height(), 3 * headroom)
+        height = max(self.getViewBox().height(), 2 * headroom)
         top = (1.0 - headroom * low / height) / (1.0 - headroom / height)
         self.setYRange(low, top, padding=0)
 
