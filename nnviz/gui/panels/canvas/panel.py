@@ -57,7 +57,7 @@ NOISE_TIP = (
     "Uniform random pixels. The network was never told 'none of these',\n"
     "so it answers anyway, often confidently."
 )
-NOISE_TEXT = "Noise: a network answers even noise, often confidently."
+NOISE_TEXT = "A network answers even noise, often confidently."
 PEN_TIP = (
     "Pen width in pixels of the 280x280 canvas. A digit drawn small wants a\n"
     "thinner pen: MNIST strokes are about a seventh as wide as the digit is tall."
@@ -70,8 +70,8 @@ EMPTY_HTML = '<span style="font-size:15pt">Draw a digit</span>'
 def prediction_html(digit: int, probability: float) -> str:
     """The answer as the panel shows it: the digit large, its probability beside it."""
     return (
-        f'<span style="font-size:30pt; font-weight:600">{digit}</span>'
-        f'<span style="font-size:15pt"> \u2014 {probability:.0%}</span>'
+        f'<span style="font-size:26pt; font-weight:600">{digit}</span>'
+        f'<span style="font-size:14pt"> \u2014 {probability:.0%}</span>'
     )
 
 
@@ -126,7 +126,7 @@ class CanvasPanel(QWidget):
         self.info_label = QLabel(self)
         self.info_label.setWordWrap(True)
         self.truth_label = QLabel(self)
-        caption = QLabel("what the network sees (28x28)", self)
+        caption = QLabel("network input, 28x28", self)
         caption.setWordWrap(True)
         caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         caption.setToolTip("The drawing cropped, scaled to 20x20 and centred, as in MNIST.")
@@ -135,7 +135,7 @@ class CanvasPanel(QWidget):
         # The answer changes every frame while training: a fixed width (room for
         # the widest answer) and a gate keep it from re-laying out the panel.
         self.prediction_label.setText(prediction_html(8, 1.0))
-        self.prediction_label.setMinimumWidth(self.prediction_label.sizeHint().width())
+        self.prediction_label.setMinimumSize(self.prediction_label.sizeHint())
         self.prediction_label.setAccessibleName("Network's answer")
         self.prediction_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         text = QVBoxLayout()
@@ -307,7 +307,7 @@ class CanvasPanel(QWidget):
 
     def _source_text(self) -> str:
         texts = {
-            "empty": "The canvas is empty: draw with the mouse; the right button erases.",
+            "empty": "Empty. Right button erases.",
             "drawing": "your drawing",
             "test": f"MNIST test digit #{self._test_index}",
             "noise": NOISE_TEXT,
@@ -356,8 +356,11 @@ class CanvasPanel(QWidget):
         wide = width >= height
         self._main.setDirection(ltr if wide else ttb)
         self._side.setDirection(ttb if wide else ltr)
-        self._summary.setDirection(ltr if wide and width >= 1.5 * height else ttb)
-        along, across = (width, height - 70) if wide else (height, width + 70)
+        along, across = (width, height - 100) if wide else (height, width + 100)
         canvas_share = min(max(across / max(along, 1), 0.35), 0.65)
+        # The answer beside the preview only when the read-outs' column holds both.
+        side_width = width * (1 - canvas_share) - 18
+        beside = self.prediction_label.minimumWidth() + self.preview.minimumWidth() + 40
+        self._summary.setDirection(ltr if wide and side_width >= beside else ttb)
         self._main.setStretch(0, round(100 * canvas_share))
         self._main.setStretch(1, round(100 * (1 - canvas_share)))

@@ -106,7 +106,7 @@ class ProbabilityBars(pg.PlotWidget):
         self.addItem(self.bar_item)
         self.value_text = plots.add_label(self, anchor=(0.5, 1.0), pad=plots.WIDE_PAD)
         self.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
-        self.setMinimumSize(120, 80)
+        self.setMinimumSize(120, 72)
         self.setAccessibleName("Output bars")
         self.setAccessibleDescription(
             "One bar per digit: how strongly the network answers each; the highest"
