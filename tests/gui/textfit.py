@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QDockWidget,
+    QGraphicsItem,
     QGraphicsView,
     QLabel,
     QLineEdit,
@@ -190,13 +191,24 @@ def _plot_texts(view: QGraphicsView) -> list[str]:
         # a FastLabel ignores the view's zoom: its box is in pixels, placed by the device transform
         rect = label.deviceTransform(view.viewportTransform()).mapRect(label.boundingRect())
         boxes.append((label, rect))
-        if not viewport.adjusted(-SLACK, -SLACK, SLACK, SLACK).contains(rect):
-            problems.append(f"plot text {label.text()!r} leaves its view")
+        area = _clipping_area(label, view) or viewport
+        if not area.adjusted(-SLACK, -SLACK, SLACK, SLACK).contains(rect):
+            problems.append(f"plot text {label.text()!r} is cut by its plot's edge")
     for (a, ra), (b, rb) in combinations(boxes, 2):
         overlap = ra.intersected(rb)
         if overlap.width() > 2 and overlap.height() > 2:
             problems.append(f"plot texts {a.text()!r} and {b.text()!r} overlap")
     return problems
+
+
+def _clipping_area(item: QGraphicsItem, view: QGraphicsView) -> QRectF | None:
+    """The viewport rectangle of the nearest ancestor that clips ``item`` (a plot's view box)."""
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.flags() & QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape:
+            return view.mapFromScene(parent.sceneBoundingRect()).boundingRect().toRectF()
+        parent = parent.parentItem()
+    return None
 
 
 def _overlaps(parent: QWidget) -> list[str]:
