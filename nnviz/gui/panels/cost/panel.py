@@ -33,9 +33,10 @@ from nnviz.gui.panels import plots
 from nnviz.gui.panels.cost.axes import CostAxis, PercentAxis, StepAxis
 from nnviz.gui.panels.cost.history import CostHistory
 from nnviz.gui.panels.cost.markers import MarkerLayer
-from nnviz.gui.panels.cost.status import FittingLabel, status_texts
+from nnviz.gui.panels.cost.status import status_texts
 from nnviz.gui.panels.plots import Extent, follow_extent
 from nnviz.gui.panels.visibility import while_visible
+from nnviz.gui.panels.words import FittingLine
 from nnviz.gui.state import AppState
 
 #: Shortest gap between redraws (about 30 per second).
@@ -125,7 +126,9 @@ class CostPanel(QWidget):
         self._all_button.setText("show all")
         self._all_button.setToolTip("Zoom out to the whole run and follow the new steps")
         self._all_button.clicked.connect(self.follow_latest)
-        self._status = FittingLabel()
+        self._status = FittingLine(
+            align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, keep_shortest=True
+        )
         self._cost_label = QLabel()  # legend and which cost is shown
         self._cost_label.setTextFormat(Qt.TextFormat.RichText)
         self._cost_label.setWordWrap(True)

@@ -3,27 +3,27 @@
 Both draw one picture per neuron in a near-square grid, as ONE ``ImageItem``
 with NaN gutters, each tile with a small number plate, and a colour bar of the
 diverging weight colours beside it. Here are the grid's shape, the plates
-(shown only while a tile is big enough to carry one), the colour bar,
-:class:`HintLine` (one line that says the longest of its texts that fits)
-and :class:`TilePanel`: the scale choice and the hint line both panels have.
+(shown only while a tile is big enough to carry one), the colour bar and
+:class:`TilePanel`: the scale choice and the hint line
+(:class:`~nnviz.gui.panels.words.FittingLine`) both panels have.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from nnviz.gui import theme
 from nnviz.gui.panels import plots
 from nnviz.gui.panels.plots import FastLabel, nice_levels
+from nnviz.gui.panels.words import FittingLine
 
 Array = npt.NDArray[Any]
 
@@ -45,47 +45,6 @@ def image_side(n_inputs: int) -> int | None:
     """The side of a square input image, or None when ``n_inputs`` is not a square."""
     side = math.isqrt(n_inputs)
     return side if side * side == n_inputs and side > 1 else None
-
-
-class HintLine(QLabel):
-    """One line of text that never needs more width than it has.
-
-    It is given texts from the longest (the full sentence) to the shortest,
-    shows the first that fits its width (the last one elided when none does)
-    and keeps the full sentence in its tooltip: a narrow dock reads
-    "blue +, red -" where a wide one says the whole sentence.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._texts: tuple[str, ...] = ("",)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        # the texts adapt to the width: they must not force a minimum width on the dock
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def set_texts(self, texts: Sequence[str]) -> None:
-        """Say the longest of ``texts`` (longest first) that fits; the first in the tooltip."""
-        self._texts = tuple(texts) or ("",)
-        self.setToolTip(self._texts[0])
-        self._fit()
-
-    def full_text(self) -> str:
-        """The full sentence (what the tooltip says), however little of it fits."""
-        return self._texts[0]
-
-    def _fit(self) -> None:
-        metrics = self.fontMetrics()
-        room = self.contentsRect().width()
-        shown = next((t for t in self._texts if metrics.horizontalAdvance(t) <= room), None)
-        if shown is None:
-            shown = metrics.elidedText(self._texts[-1], Qt.TextElideMode.ElideRight, room)
-        if shown != self.text():
-            self.setText(shown)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Choose the text again for the new width."""
-        super().resizeEvent(event)
-        self._fit()
 
 
 def tile_label(view: pg.ViewBox, text: str, x: float, y: float) -> FastLabel:
@@ -157,7 +116,7 @@ class TilePanel(QWidget):
         )
         self._scale_box.setAccessibleName("Colour scale")
         self._scale_box.setAccessibleDescription(self._scale_box.toolTip())
-        self._info = HintLine()
+        self._info = FittingLine()
         self._info.setAccessibleName("Hint and hovered neuron")
 
     @property
