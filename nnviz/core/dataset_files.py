@@ -3,8 +3,8 @@
 Files are looked up in an explicit folder, then ``$NNVIZ_DATA_DIR``, then the
 user cache folder (:func:`user_cache_dir` / ``spec.key``); :func:`verify_dir`
 checks them against their published sizes and checksums, or parses them.
-:mod:`nnviz.core.datasets` re-exports the public names of this module (and
-:mod:`nnviz.core.download` imports the private checks from there).
+:mod:`nnviz.core.datasets` re-exports the public names of this module;
+:mod:`nnviz.core.download` imports the file checks from here.
 """
 
 from __future__ import annotations
@@ -25,11 +25,24 @@ from nnviz.core.idx import read_images, read_labels
 __all__ = [
     "DATA_DIR_ENV",
     "FileReport",
+    "ProgressCallback",
+    "StopFlag",
     "default_data_dir",
     "find_data_dir",
     "user_cache_dir",
     "verify_dir",
 ]
+
+
+type ProgressCallback = Callable[[str, int, int | None], None]
+"""``progress(file_name, bytes_done, bytes_total)``; the total is None when unknown."""
+
+
+class StopFlag(Protocol):
+    """Anything with ``is_set()``, such as a :class:`threading.Event`."""
+
+    def is_set(self) -> bool: ...
+
 
 DATA_DIR_ENV = "NNVIZ_DATA_DIR"
 

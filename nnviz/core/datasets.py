@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -29,18 +29,15 @@ import numpy.typing as npt
 from nnviz.core.dataset_files import (
     DATA_DIR_ENV,
     FileReport,
+    ProgressCallback,
+    StopFlag,
     _locate,
+    _published_problem,
     default_data_dir,
     find_data_dir,
     user_cache_dir,
     verify_dir,
 )
-
-# The file checks nnviz.core.download imports from here.
-from nnviz.core.dataset_files import _digest_problem as _digest_problem
-from nnviz.core.dataset_files import _find_file as _find_file
-from nnviz.core.dataset_files import _new_hasher as _new_hasher
-from nnviz.core.dataset_files import _published_problem as _published_problem
 from nnviz.core.dataset_specs import (
     DATASETS,
     FASHION_MNIST,
@@ -77,16 +74,7 @@ __all__ = [
     "verify_dir",
 ]
 
-type ProgressCallback = Callable[[str, int, int | None], None]
-"""``progress(file_name, bytes_done, bytes_total)``; the total is None when unknown."""
-
 _CACHE_SIZE = 2
-
-
-class StopFlag(Protocol):
-    """Anything with ``is_set()``, such as a :class:`threading.Event`."""
-
-    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True, eq=False)

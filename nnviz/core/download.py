@@ -40,20 +40,18 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from nnviz import __version__
-from nnviz.core.dataset_files import _Hasher
-from nnviz.core.datasets import (
+from nnviz.core.dataset_files import (
     DATA_DIR_ENV,
-    ROLES,
-    DatasetFile,
-    DatasetSpec,
     ProgressCallback,
     StopFlag,
     _digest_problem,
     _find_file,
+    _Hasher,
     _new_hasher,
     _published_problem,
     default_data_dir,
 )
+from nnviz.core.dataset_specs import ROLES, DatasetFile, DatasetSpec
 from nnviz.core.errors import Cancelled, ConfigError, DataError, DownloadError
 from nnviz.core.fileio import atomic_write
 

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from nnviz.core.datasets import StopFlag
+from nnviz.core.dataset_files import StopFlag
 from nnviz.core.errors import Cancelled, ConfigError
 from nnviz.core.network import Network
 from nnviz.core.planes import (
