@@ -25,10 +25,12 @@ HIDDEN = ("16 16", "32", "8", "64 32", "128 128", "256 256", "256", "24 12 8", "
 class Heartbeat:
     """A 10 ms timer; its largest gap is the longest the event loop was busy."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: list[str]) -> None:
         self.clock = QElapsedTimer()
         self.last = 0
         self.longest = 0
+        self.log = log
+        self.during: list[str] = []
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self.beat)
@@ -37,7 +39,9 @@ class Heartbeat:
 
     def beat(self) -> None:
         now = self.clock.elapsed()
-        self.longest = max(self.longest, now - self.last)
+        if now - self.last > self.longest:
+            self.longest = now - self.last
+            self.during = list(self.log[-3:])  # the actions around the longest gap
         self.last = now
 
     def stop(self) -> int:
@@ -147,11 +151,12 @@ def test_a_thousand_random_actions(open_window, engine_mode) -> None:
     user = open_window(engine_mode)
     window = user.window
     person = Person(user, seed=1)
-    heartbeat = Heartbeat()
+    heartbeat = Heartbeat(person.log)
     for _ in range(ACTIONS):
         person.act()
     longest = heartbeat.stop()
-    assert longest < 1000, f"the event loop stood still for {longest} ms; last: {person.log[-5:]}"
+    print(f"longest gap {longest} ms, during {heartbeat.during}")
+    assert longest < 1000, f"the event loop stood still for {longest} ms during {heartbeat.during}"
     # Still alive and answering: close what is open, then train a known network.
     while (box := window.dialogs.message_box) is not None and box.isVisible():
         box.done(QMessageBox.StandardButton.Cancel)

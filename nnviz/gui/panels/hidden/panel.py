@@ -106,6 +106,8 @@ class HiddenPanel(TilePanel):
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
         self._layer_box = QComboBox()
+        # its items come with each network (perhaps after the first show): follow them
+        self._layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._layer_box.setToolTip(
             "Which hidden layer's neurons to show: layer 1 its weights,\n"
             "a deeper layer its effective images (a linear view)."
@@ -172,7 +174,13 @@ class HiddenPanel(TilePanel):
 
     # ------------------------------------------------------------------ structure
     def _rebuild(self) -> None:
-        """Follow a new architecture: layer list, grid, labels, bars."""
+        """Follow a new architecture: layer list, grid, labels, bars.
+
+        Behind its tab the panel waits until it is seen: a new 256-256 network
+        cost the window 50 ms here, for pictures no one looked at.
+        """
+        if wait_until_seen(self, "rebuild", self._rebuild):
+            return
         sizes = self.state.net.sizes
         self._mosaic.side = image_side(sizes[0])
         n_hidden = len(sizes) - 2
@@ -278,7 +286,12 @@ class HiddenPanel(TilePanel):
         self._update_label_visibility()
         self._update_legend()
 
+    def _follow_selection(self) -> None:
+        self._on_selection_changed(*(self.state.selected or (-1, -1)))
+
     def _on_dataset_loaded(self) -> None:
+        if wait_until_seen(self, "dataset", self._on_dataset_loaded):
+            return
         if self.state.dataset is not None:
             self._sample = sample_training_images(self.state.dataset.train_x)
             self._sat_theta = None
@@ -406,6 +419,8 @@ class HiddenPanel(TilePanel):
             self.state.select(self._layer, j)
 
     def _on_selection_changed(self, layer: int, neuron: int) -> None:
+        if wait_until_seen(self, "selection", self._follow_selection):
+            return
         hidden = 1 <= layer <= len(self.state.net.sizes) - 2
         if hidden and layer != self._layer and self._mosaic.side is not None:
             self.set_layer(layer)  # follow a selection made elsewhere (calls back here)
