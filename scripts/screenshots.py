@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ if not os.environ.get("DISPLAY"):
 import itertools
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -133,6 +134,10 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = create_app()
+    # a first start: the user's saved layout and settings are neither read nor changed
+    settings_dir = tempfile.TemporaryDirectory(prefix="nnviz-screenshots-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir.name)
     theme.apply_palette(app, dark=False)
     net, meta = load_model(bundled_model_path())
     window = MainWindow(net, {**meta, "bundled": True}, args.data_dir)

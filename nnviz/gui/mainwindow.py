@@ -494,21 +494,43 @@ def room_for_tab_titles(docks: list[QDockWidget]) -> None:
 
 
 class _RepaintAfterRelayout(QObject):
-    """Repaints the whole window shortly after docks moved or resized.
+    """Tidies the window shortly after docks moved or resized.
 
-    When a panel's size hint changes, Qt moves the dock tab bars; their old
-    pixels were sometimes left on screen (seen in the gaps between docks).
-    One full repaint 50 ms after the last move clears them.
+    Qt leaves tab bars behind when docks are tabified, split or restored: still
+    shown, under the docks or in the gaps between them, where bits of them
+    peeked out ("lysis" over the Cost panel, a second "Cost" tab). 50 ms after
+    the last move the bars no dock group uses are hidden (a bar in use lies
+    between docks, never under one, and is the top one at its place), and
+    the whole window is repainted.
     """
 
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
+        self.window = window
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(50)
-        self.timer.timeout.connect(window.update)
+        self.timer.timeout.connect(self.tidy)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
             self.timer.start()
         return False
+
+    def tidy(self) -> None:
+        """Hide the tab bars left behind, then repaint."""
+        window = self.window
+        docks = [
+            d.geometry()
+            for d in window.findChildren(QDockWidget)
+            if d.isVisible() and not d.isFloating()
+        ]
+        for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if not bar.isVisible():
+                continue
+            shown = window.childAt(bar.geometry().center())
+            on_top = shown is bar or (shown is not None and bar.isAncestorOf(shown))
+            under_a_dock = any(bar.geometry().intersects(g) for g in docks)
+            if under_a_dock or not on_top:
+                bar.hide()
+        window.update()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabBar
 from textfit import misfits
 
 SIZES = [(1024, 700), (1280, 720), (1500, 940), (1920, 1080)]
@@ -102,3 +102,45 @@ def test_a_dragged_separator_is_kept_when_the_window_grows(open_window) -> None:
     _settle(user)
     grown = _widths(window)
     assert abs(grown[0] / sum(grown) - share) < 0.02, (dragged, grown)
+
+
+def _leftover_tab_bars(window) -> list[str]:
+    """Shown tab bars that lie under a dock or under another bar (Qt leaves them behind)."""
+    docks = [d.geometry() for d in window.docks.values() if d.isVisible() and not d.isFloating()]
+    left = []
+    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        if not bar.isVisible():
+            continue
+        shown = window.childAt(bar.geometry().center())
+        on_top = shown is bar or (shown is not None and bar.isAncestorOf(shown))
+        if not on_top or any(bar.geometry().intersects(g) for g in docks):
+            left.append(f"{[bar.tabText(i) for i in range(bar.count())]} at {bar.geometry()}")
+    return left
+
+
+def _laid_out(window) -> bool:
+    """The docks in front are in their places (during a restore they are briefly hidden)."""
+    fronts = ("canvas", "network", "weights", "cost", "surface")
+    return all(not window.docks[name].visibleRegion().isEmpty() for name in fronts)
+
+
+def test_no_tab_bar_is_left_behind_and_every_tab_works(open_window) -> None:
+    """Bits of old tab bars peeked out between docks ("lysis" over the Cost panel)."""
+    user = open_window()
+    window = user.window
+    for width, height in ((1280, 720), (1500, 940)):
+        window.resize(width, height)
+        window.reset_layout()
+        user.qtbot.waitUntil(lambda: _laid_out(window) and not _leftover_tab_bars(window))
+    bars = [
+        b
+        for b in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        if b.isVisible()
+    ]
+    assert len(bars) == len([g for g in TABS if len(g) > 1])  # one bar per tab group
+    titles = {dock.windowTitle(): dock for dock in window.docks.values()}
+    for bar in bars:
+        for index in range(bar.count()):
+            user.qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+            dock = titles[bar.tabText(index)]
+            user.qtbot.waitUntil(lambda dock=dock: not dock.visibleRegion().isEmpty())
