@@ -54,6 +54,7 @@ class KeepProportions(QObject):
         self._size = QSize()
         self._widths: list[float] | None = None
         self._heights: list[list[float] | None] = [None] * len(self._rows)
+        self._pressed: list[tuple[int, int]] = []  # the docks' sizes when the mouse went down
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -83,9 +84,24 @@ class KeepProportions(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize:
             self._timer.start()  # after Qt has laid out the docks
+        elif event.type() == QEvent.Type.MouseButtonPress:
+            self._pressed = self._dock_sizes()
         elif event.type() == QEvent.Type.MouseButtonRelease:
-            QTimer.singleShot(0, self.remember)  # a separator was dragged (or a click)
+            QTimer.singleShot(0, self._after_press)
         return False
+
+    def _dock_sizes(self) -> list[tuple[int, int]]:
+        places = [*self._columns, *(p for row in self._rows for p in row)]
+        return [(d.width(), d.height()) if d else (0, 0) for d in map(_front, places)]
+
+    def _after_press(self) -> None:
+        """A press and release on the window itself: if it moved a separator, keep that.
+
+        A click elsewhere that reached the window (one a child ignored) changed
+        nothing and is no reason to take the widths a small window forced as meant.
+        """
+        if self._dock_sizes() != self._pressed:
+            self.remember()
 
     def _settle(self) -> None:
         if not self._window.isVisible() or self._window.size() == self._size:
