@@ -24,6 +24,7 @@ from pytestqt.qtbot import QtBot
 from nnviz.core.modelio import load_model
 from nnviz.engine.snapshot import Snapshot
 from nnviz.gui.mainwindow import MainWindow
+from nnviz.gui.panels.visibility import out_of_sight
 from nnviz.paths import bundled_model_path
 
 
@@ -165,6 +166,23 @@ class User:
         """Until the window shows ``step`` or later, and the frame is fully drawn."""
         self.qtbot.waitUntil(lambda: self.step >= step, timeout=timeout)
         self.qtbot.waitUntil(lambda: not self.window.frames.busy)
+
+    def lay_out(self, width: int, height: int, front: str | None = None) -> MainWindow:
+        """The window at ``width`` x ``height`` in its first-start layout, the dock ``front``
+        (a panel's name) raised and in sight."""
+        window = self.window
+        window.resize(width, height)
+        window.reset_layout()
+        QApplication.processEvents()
+        smallest = window.minimumSizeHint()
+        size = (window.width(), window.height())
+        assert size == (width, height), f"the window cannot be smaller than {smallest}"
+        if front is not None:
+            window.docks[front].raise_()
+            panel = getattr(window.panels, front)
+            self.qtbot.waitUntil(lambda: not out_of_sight(panel))
+            QApplication.processEvents()
+        return window
 
     def wait_for_state(self, state: str, timeout: int = 30_000) -> None:
         """Until the engine says it is in ``state`` and the window shows it."""

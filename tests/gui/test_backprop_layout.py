@@ -19,19 +19,6 @@ from nnviz.gui.panels.visibility import out_of_sight
 SIZES = [(1024, 700), (1280, 720), (1500, 940), (1920, 1080)]
 
 
-def sized(user, width: int, height: int):  # type: ignore[no-untyped-def]
-    """The window at ``width`` x ``height`` in its default layout, Backprop in front."""
-    window = user.window
-    window.resize(width, height)
-    window.reset_layout()
-    QApplication.processEvents()
-    assert (window.width(), window.height()) == (width, height)
-    window.docks["backprop"].raise_()
-    user.qtbot.waitUntil(lambda: not out_of_sight(window.panels.backprop))
-    QApplication.processEvents()
-    return window
-
-
 def shown(label) -> str:  # type: ignore[no-untyped-def]
     """The words a label shows (its rich text without the markup), on one line."""
     return " ".join(plain(label.text().replace("<br>", " ")).split())
@@ -56,7 +43,7 @@ def field_width(combo: QComboBox) -> int:
 @pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)], ids=["1024x700", "1920x1080"])
 def test_the_target_box_shows_every_item_in_full(open_window, size) -> None:
     user = open_window()
-    window = sized(user, *size)
+    window = user.lay_out(*size, front="backprop")
     combo = window.panels.backprop.target_combo
     # a drawing: the first item names the network's answer
     user.qtbot.waitUntil(lambda: combo.itemText(0).startswith("its answer ("))
@@ -81,7 +68,7 @@ def test_a_neuron_clicked_on_the_network_shows_its_wish_here_without_a_tab_switc
     open_window,
 ) -> None:
     user = open_window()
-    window = sized(user, 1500, 940)
+    window = user.lay_out(1500, 940, front="backprop")
     panel, network = window.panels.backprop, window.panels.network
     # both in sight, the Network panel to the left: the hint says so
     assert not out_of_sight(network)
@@ -97,7 +84,7 @@ def test_a_neuron_clicked_on_the_network_shows_its_wish_here_without_a_tab_switc
 
 def test_the_hint_does_not_point_at_a_network_panel_out_of_sight(open_window) -> None:
     user = open_window()
-    window = sized(user, 1500, 940)
+    window = user.lay_out(1500, 940, front="backprop")
     panel = window.panels.backprop
     window.docks["network"].close()
     user.qtbot.waitUntil(lambda: panel.network_place() is None)
@@ -112,13 +99,13 @@ def chart_area(widget) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_neurons_charts_grow_with_the_window(open_window) -> None:
     user = open_window()
-    sized(user, 1024, 700)
+    user.lay_out(1024, 700, front="backprop")
     panel = user.window.panels.backprop
     click_neuron(user, 1, 3)
     user.qtbot.waitUntil(lambda: panel.neuron_box.isVisible())
     seen: dict[tuple[int, int], tuple[int, int, bool]] = {}
     for size in SIZES:
-        sized(user, *size)
+        user.lay_out(*size, front="backprop")
         user.qtbot.waitUntil(lambda: panel.neuron_box.isVisible())
         source, gradient = panel.source_plot, panel.grad_stack
         seen[size] = (chart_area(source), source.height(), panel.neuron_box.stacked())
@@ -134,7 +121,7 @@ def test_the_neurons_charts_grow_with_the_window(open_window) -> None:
 
 def test_the_panel_fits_a_320_by_480_column_whatever_it_shows(open_window) -> None:
     user = open_window()
-    window = sized(user, 1024, 700)
+    window = user.lay_out(1024, 700, front="backprop")
     panel = window.panels.backprop
     click_neuron(user, 1, 3)  # the tallest texts: a neuron's numbers, a step's title
     user.qtbot.waitUntil(lambda: panel.neuron_box.isVisible())
@@ -148,7 +135,7 @@ def test_the_panel_fits_a_320_by_480_column_whatever_it_shows(open_window) -> No
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_nothing_is_cut_with_a_neuron_and_a_step_shown(open_window, size) -> None:
     user = open_window()
-    window = sized(user, *size)
+    window = user.lay_out(*size, front="backprop")
     panel = window.panels.backprop
     for layer, j in ((1, 3), (3, 5)):  # a first-layer neuron (pictures), an output (bars)
         click_neuron(user, layer, j)

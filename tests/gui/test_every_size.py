@@ -29,14 +29,7 @@ def _settle(user) -> None:
 def test_every_tab_fits(open_window, size) -> None:
     width, height = size
     user = open_window()
-    window = user.window
-    window.resize(width, height)
-    window.reset_layout()
-    QApplication.processEvents()
-    smallest = window.minimumSizeHint()
-    assert (window.width(), window.height()) == size, (
-        f"the window cannot be smaller than {smallest}"
-    )
+    window = user.lay_out(width, height)
     user.wait_for_step(0)
     _settle(user)
     problems: list[str] = []

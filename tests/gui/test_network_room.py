@@ -29,11 +29,8 @@ def settle(user) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_diagram_keeps_the_room_and_the_words_fit(open_window, size) -> None:
     user = open_window()
-    window = user.window
-    window.resize(*size)
-    window.reset_layout()
+    window = user.lay_out(*size, front="network")
     user.wait_for_step(0)
-    window.docks["network"].raise_()
     settle(user)
     panel = window.panels.network
     assert panel.view.height() >= 0.6 * panel.height(), (panel.view.size(), panel.size())

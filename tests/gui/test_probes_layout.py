@@ -21,21 +21,8 @@ from PySide6.QtWidgets import (
 from textfit import misfits
 
 from nnviz.gui.panels.canvas.readouts import InputPreview
-from nnviz.gui.panels.visibility import out_of_sight
 
 SIZES = [(1024, 700), (1280, 720), (1500, 940), (1920, 1080)]
-
-
-def sized(user, width: int, height: int):  # type: ignore[no-untyped-def]
-    window = user.window
-    window.resize(width, height)
-    window.reset_layout()
-    QApplication.processEvents()
-    assert (window.width(), window.height()) == (width, height)
-    window.docks["probes"].raise_()
-    user.qtbot.waitUntil(lambda: not out_of_sight(window.panels.probes))
-    QApplication.processEvents()
-    return window
 
 
 def click(user, button) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +44,7 @@ def nudge_a_test_digit(user) -> None:  # type: ignore[no-untyped-def]
 
 def test_the_panel_fits_a_320_by_240_corner_whatever_it_shows(open_window) -> None:
     user = open_window()
-    window = sized(user, 1024, 700)
+    window = user.lay_out(1024, 700, front="probes")
     panel = window.panels.probes
     nudge_a_test_digit(user)
     hint = panel.minimumSizeHint()
@@ -67,7 +54,7 @@ def test_the_panel_fits_a_320_by_240_corner_whatever_it_shows(open_window) -> No
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_nothing_is_cut_after_a_nudge_and_a_dream(open_window, size) -> None:
     user = open_window()
-    window = sized(user, *size)
+    window = user.lay_out(*size, front="probes")
     panel = window.panels.probes
     nudge_a_test_digit(user)
     problems = [p for p in misfits(window) if "'Input probes'" in p]
@@ -85,7 +72,7 @@ def test_nothing_is_cut_after_a_nudge_and_a_dream(open_window, size) -> None:
 
 def test_the_bars_captions_are_their_key(open_window) -> None:
     user = open_window()
-    window = sized(user, 1280, 720)
+    window = user.lay_out(1280, 720, front="probes")
     panel = window.panels.probes
     nudge_a_test_digit(user)
     before, after = panel.bars.colours

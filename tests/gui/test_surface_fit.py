@@ -41,10 +41,7 @@ def test_one_unit_is_as_long_on_both_axes(qtbot, panel, controller, state, kind,
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_nothing_is_cut_at_any_size_even_while_hovering(open_window, size) -> None:
     user = open_window(engine="thread")
-    window, qtbot = user.window, user.qtbot
-    window.resize(*size)
-    window.reset_layout()
-    window.docks["surface"].raise_()
+    window, qtbot = user.lay_out(*size, front="surface"), user.qtbot
     user.wait_for_step(0)
     shown = window.panels.surface
     grid = dataclasses.replace(make_grid(window.state, n=61), fit=FIT)
