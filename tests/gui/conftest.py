@@ -184,6 +184,12 @@ class User:
             QApplication.processEvents()
         return window
 
+    def settle(self) -> None:
+        """Until pending events are handled and the newest frame is fully drawn."""
+        QApplication.processEvents()
+        self.qtbot.waitUntil(lambda: not self.window.frames.busy)
+        QApplication.processEvents()
+
     def wait_for_state(self, state: str, timeout: int = 30_000) -> None:
         """Until the engine says it is in ``state`` and the window shows it."""
         self.qtbot.waitUntil(

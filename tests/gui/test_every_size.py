@@ -19,19 +19,13 @@ TABS = [
 ]
 
 
-def _settle(user) -> None:
-    QApplication.processEvents()
-    user.qtbot.waitUntil(lambda: not user.window.frames.busy)
-    QApplication.processEvents()
-
-
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_every_tab_fits(open_window, size) -> None:
     width, height = size
     user = open_window()
     window = user.lay_out(width, height)
     user.wait_for_step(0)
-    _settle(user)
+    user.settle()
     problems: list[str] = []
     seen: set[str] = set()
     for group in TABS:
@@ -39,7 +33,7 @@ def test_every_tab_fits(open_window, size) -> None:
             if name not in window.docks:
                 continue
             window.docks[name].raise_()
-            _settle(user)
+            user.settle()
             for problem in misfits(window):
                 if problem not in seen:
                     seen.add(problem)
@@ -58,16 +52,16 @@ def test_an_enlarged_window_keeps_its_columns_balanced(open_window) -> None:
     smallest = window.minimumSizeHint()
     window.resize(smallest)
     window.reset_layout()
-    _settle(user)
+    user.settle()
     # a click that reaches the window (a label passes it on) is not a separator drag
     user.qtbot.mouseClick(window.status.state, Qt.MouseButton.LeftButton)
-    _settle(user)
+    user.settle()
     window.resize(1920, 1080)
     user.qtbot.waitUntil(lambda: window.width() == 1920)
-    _settle(user)
+    user.settle()
     enlarged = _widths(window)
     window.reset_layout()
-    _settle(user)
+    user.settle()
     fresh = _widths(window)
     for got, meant in zip(enlarged, fresh, strict=True):
         assert abs(got - meant) <= 0.03 * sum(fresh), (enlarged, fresh)
@@ -79,7 +73,7 @@ def test_a_dragged_separator_is_kept_when_the_window_grows(open_window) -> None:
     window = user.window
     window.resize(1500, 940)
     window.reset_layout()
-    _settle(user)
+    user.settle()
     canvas, network = window.docks["canvas"].geometry(), window.docks["network"].geometry()
     start = QPoint((canvas.right() + network.left()) // 2, network.top() + 40)  # the separator
     qtbot = user.qtbot
@@ -89,13 +83,13 @@ def test_a_dragged_separator_is_kept_when_the_window_grows(open_window) -> None:
         qtbot.mouseMove(window, start + QPoint(dx, 0))
         QApplication.processEvents()
     qtbot.mouseRelease(window, Qt.MouseButton.LeftButton, pos=start + QPoint(80, 0))
-    _settle(user)
+    user.settle()
     dragged = _widths(window)
     assert dragged[0] > 0.31 * 1500 + 40, dragged  # the drag took
     share = dragged[0] / sum(dragged)
     window.resize(1920, 1080)
     user.qtbot.waitUntil(lambda: window.width() == 1920)
-    _settle(user)
+    user.settle()
     grown = _widths(window)
     assert abs(grown[0] / sum(grown) - share) < 0.02, (dragged, grown)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QGraphicsView
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QGraphicsView
 from textfit import misfits
 
 from nnviz.core.modelio import load_model
@@ -20,18 +20,12 @@ def network_misfits(window) -> list[str]:
     return [p for p in misfits(window) if "NetworkPanel" in p]
 
 
-def settle(user) -> None:
-    QApplication.processEvents()
-    user.qtbot.waitUntil(lambda: not user.window.frames.busy)
-    QApplication.processEvents()
-
-
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_diagram_keeps_the_room_and_the_words_fit(open_window, size) -> None:
     user = open_window()
     window = user.lay_out(*size, front="network")
     user.wait_for_step(0)
-    settle(user)
+    user.settle()
     panel = window.panels.network
     assert panel.view.height() >= 0.6 * panel.height(), (panel.view.size(), panel.size())
     assert network_misfits(window) == []
@@ -40,7 +34,7 @@ def test_diagram_keeps_the_room_and_the_words_fit(open_window, size) -> None:
     point = panel.view.mapFromScene(panel.node_scene_pos(1, 3))
     user.qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     user.qtbot.waitUntil(lambda: panel.info_text().startswith("Hidden layer 1, neuron 3"))
-    settle(user)
+    user.settle()
     assert network_misfits(window) == []
     shown = panel.info.label.text()
     assert "Hidden layer 1, neuron 3" in shown
@@ -49,7 +43,7 @@ def test_diagram_keeps_the_room_and_the_words_fit(open_window, size) -> None:
     # the nudges' legend beside its switch fits too
     user.qtbot.mouseClick(panel.nudge_view.bar.check, Qt.MouseButton.LeftButton)
     user.qtbot.waitUntil(panel.nudges_shown)
-    settle(user)
+    user.settle()
     assert network_misfits(window) == []
 
 
