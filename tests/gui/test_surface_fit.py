@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF
@@ -53,10 +54,16 @@ def test_nothing_is_cut_at_any_size_even_while_hovering(open_window, size) -> No
     window.surface.progress.emit(0, 0)
     vb = shown.map.plot_item.vb
     scene = vb.mapViewToScene(QPointF(grid.a[40], grid.b[3]))
-    for target in (QPoint(3, 3), shown.map.mapFromScene(scene)):
-        qtbot.wait(25)  # pyqtgraph drops mouse moves closer than ~10 ms apart
-        qtbot.mouseMove(shown.map.viewport(), target)
-    qtbot.waitUntil(lambda: shown.readout_text().startswith("cost "))
+    target = shown.map.mapFromScene(scene)
+    qtbot.mouseMove(shown.map.viewport(), QPoint(3, 3))
+    nudge = itertools.cycle((QPoint(0, 0), QPoint(1, 0)))
+
+    def hovered() -> bool:
+        # pyqtgraph drops moves closer than ~10 ms apart: move (a pixel to and fro) until one counts
+        qtbot.mouseMove(shown.map.viewport(), target + next(nudge))
+        return shown.readout_text().startswith("cost ")
+
+    qtbot.waitUntil(hovered)
     assert "PC 1 = " in shown.readout_text() and "PC 2 = " in shown.readout_text()
     _no_surface_misfits(qtbot, window)
 
