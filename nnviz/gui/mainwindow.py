@@ -442,6 +442,7 @@ class MainWindow(QMainWindow):
         self.cb_action.setChecked(saved.colour_blind)
         self.training.use_settings(saved.arch, saved.config)
         self.run_bar.speed.setValue(saved.speed_index)
+        self.panels.surface.use_choice(saved.surface)
         if self.data.folder is None:
             self.data.folder = saved.data_folder
         if saved.reset:
@@ -460,6 +461,7 @@ class MainWindow(QMainWindow):
                 self.state.dark,
                 self.state.colour_blind,
                 self.data.folder,
+                surface=self.panels.surface.choice(),
             ),
         )
         self.settings.sync()

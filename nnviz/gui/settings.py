@@ -51,8 +51,8 @@ class UserSettings:
     colour_blind: bool = False
     data_folder: Path | None = None
     reset: list[str] = field(default_factory=list)
-    #: The loss-surface panel's choices (None: not given, so not written).
-    surface: SurfaceChoice | None = None
+    #: The loss-surface panel's choices.
+    surface: SurfaceChoice = field(default_factory=SurfaceChoice)
 
     def reset_text(self) -> str:
         """One sentence for the status bar, or "" when every setting was usable."""
@@ -97,12 +97,6 @@ def read_settings(store: QSettings) -> UserSettings:
     return out
 
 
-def read_surface(store: QSettings) -> SurfaceChoice:
-    """The loss-surface choices alone (unusable ones are their defaults, silently:
-    :func:`read_settings` names them for the status bar)."""
-    return _read_surface(_Reader(store, []))
-
-
 def _read_surface(reader: _Reader) -> SurfaceChoice:
     default = SurfaceSettings()
     settings = SurfaceSettings(
@@ -117,22 +111,9 @@ def _read_surface(reader: _Reader) -> SurfaceChoice:
     return SurfaceChoice(settings, log)
 
 
-def write_surface(store: QSettings, choice: SurfaceChoice) -> None:
-    """Write the loss-surface choices (the panel does so as they are made)."""
-    s = choice.settings
-    for key, value in (
-        ("surface/plane", s.plane),
-        ("surface/resolution", s.resolution),
-        ("surface/images", s.subset),
-        ("surface/auto_refit", s.auto_refit),
-        ("surface/log", choice.log),
-    ):
-        store.setValue(key, value)
-
-
 def write_settings(store: QSettings, settings: UserSettings) -> None:
     """Write ``settings`` (the window's layout is written by the window itself)."""
-    arch, config = settings.arch, settings.config
+    arch, config, surface = settings.arch, settings.config, settings.surface
     for key, value in (
         ("net/preset", arch.preset),
         ("net/hidden", " ".join(map(str, arch.hidden))),
@@ -146,12 +127,15 @@ def write_settings(store: QSettings, settings: UserSettings) -> None:
         ("train/speed_index", settings.speed_index),
         ("appearance/dark", settings.dark),
         ("appearance/colour_blind", settings.colour_blind),
+        ("surface/plane", surface.settings.plane),
+        ("surface/resolution", surface.settings.resolution),
+        ("surface/images", surface.settings.subset),
+        ("surface/auto_refit", surface.settings.auto_refit),
+        ("surface/log", surface.log),
     ):
         store.setValue(key, value)
     if settings.data_folder is not None:
         store.setValue("data/folder", str(settings.data_folder))
-    if settings.surface is not None:
-        write_surface(store, settings.surface)
 
 
 class _Reader:

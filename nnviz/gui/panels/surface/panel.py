@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QResizeEvent, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -50,7 +50,7 @@ from nnviz.gui.panels.surface.map import SurfaceMap, nearest_node
 from nnviz.gui.panels.surface.toolbar import SurfaceToolbar
 from nnviz.gui.panels.surface.verdict import Verdict, judge, worst_gap
 from nnviz.gui.panels.visibility import while_visible
-from nnviz.gui.settings import SurfaceChoice, read_surface, write_surface
+from nnviz.gui.settings import SurfaceChoice
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 
@@ -109,7 +109,6 @@ class SurfacePanel(QWidget):
             "true cost along the path against the map."
         )
         self._restyle()
-        self._restore()
         self._progress_changed(*controller.rows)
         self.show_grid(controller.grid)
 
@@ -198,20 +197,18 @@ class SurfacePanel(QWidget):
         settings = dataclasses.replace(self.controller.settings, **changes)
         if settings != self.controller.settings or refit:
             self.controller.configure(settings, refit=refit)
-        self._save()
         self._update_hint()
 
-    def _restore(self) -> None:
-        """Take the choices saved in an earlier run (the store is the app's QSettings)."""
-        saved = read_surface(QSettings())
+    def use_choice(self, saved: SurfaceChoice) -> None:
+        """Take the choices kept from an earlier run (the window reads and checks them)."""
         if saved.settings != self.controller.settings:
             self.controller.configure(saved.settings, refit=False)
         self.toolbar.show_settings(saved.settings)
         self.log_box.setChecked(saved.log)
 
-    def _save(self) -> None:
-        """Keep the choices for the next run, as they are made."""
-        write_surface(QSettings(), SurfaceChoice(self.controller.settings, self.log))
+    def choice(self) -> SurfaceChoice:
+        """The choices to keep for the next run."""
+        return SurfaceChoice(self.controller.settings, self.log)
 
     def set_log_scale(self, on: bool) -> None:
         """Colour the map (and the chart's cost axis) on a log scale."""
@@ -220,7 +217,6 @@ class SurfacePanel(QWidget):
             return
         self.log = on
         self.chart.set_log(on)
-        self._save()
         self.show_grid(self.controller.grid)
 
     def log_scale(self) -> bool:
