@@ -22,7 +22,7 @@ from nnviz.engine.surface import SurfaceServer
 from nnviz.gui import theme
 from nnviz.gui.backend import EngineThread
 from nnviz.gui.panels.surface import SurfacePanel
-from nnviz.gui.panels.surface.grid import bilinear, thin_path
+from nnviz.gui.panels.surface.grid import bilinear, log_ticks, thin_path
 from nnviz.gui.state import AppState
 from nnviz.gui.surface_controller import SurfaceController
 
@@ -383,3 +383,12 @@ def test_live_training_draws_the_surface_and_the_path(qtbot, panel, controller, 
     qtbot.waitUntil(lambda: controller.grid.fit > fit, timeout=20_000)
     qtbot.waitUntil(lambda: computing not in panel.readout_text())
     np.testing.assert_array_equal(panel.map.image.image, controller.grid.costs)
+
+
+def test_log_colour_bar_ticks_are_written_plainly() -> None:
+    """A surface whose costs reach 0.00002 (a well-trained network) labels its colour bar
+    as people read numbers, never "2e-05"."""
+    ticks = log_ticks(math.log10(2e-5), math.log10(3.0))
+    texts = [text for _, text in ticks]
+    assert "0.00002" in texts and "0.0001" in texts and "1" in texts
+    assert not any("e" in text for text in texts), texts

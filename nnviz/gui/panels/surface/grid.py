@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from nnviz.core.errors import plain_number
+
 Array = npt.NDArray[Any]
 
 CONTOURS = 9  # contour levels, evenly spaced in the displayed (linear or log) scale
@@ -142,7 +144,7 @@ def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
     ticks: list[tuple[float, str]] = []
     for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
         ticks = [
-            (math.log10(m) + k, f"{m * 10.0**k:g}")
+            (math.log10(m) + k, plain_number(m * 10.0**k))
             for k in range(math.floor(low) - 1, math.ceil(high) + 1)
             for m in mantissas
             if low - 1e-9 <= math.log10(m) + k <= high + 1e-9
