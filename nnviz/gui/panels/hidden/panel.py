@@ -35,7 +35,7 @@ from nnviz.gui.panels.hidden.saturation import (
     short_neuron_text,
 )
 from nnviz.gui.panels.plots import sign_names
-from nnviz.gui.panels.visibility import wait_until_seen
+from nnviz.gui.panels.visibility import later, out_of_sight, wait_until_seen
 from nnviz.gui.panels.weights.tiles import TilePanel, image_side
 from nnviz.gui.state import AppState
 
@@ -179,7 +179,8 @@ class HiddenPanel(TilePanel):
         Behind its tab the panel waits until it is seen: a new 256-256 network
         cost the window 50 ms here, for pictures no one looked at.
         """
-        if wait_until_seen(self, "rebuild", self._rebuild):
+        if out_of_sight(self):  # behind its tab: when it is chosen
+            later(self, "rebuild", self._rebuild)
             return
         sizes = self.state.net.sizes
         self._mosaic.side = image_side(sizes[0])
@@ -290,7 +291,8 @@ class HiddenPanel(TilePanel):
         self._on_selection_changed(*(self.state.selected or (-1, -1)))
 
     def _on_dataset_loaded(self) -> None:
-        if wait_until_seen(self, "dataset", self._on_dataset_loaded):
+        if out_of_sight(self):  # behind its tab: when it is chosen
+            later(self, "dataset", self._on_dataset_loaded)
             return
         if self.state.dataset is not None:
             self._sample = sample_training_images(self.state.dataset.train_x)
@@ -419,7 +421,8 @@ class HiddenPanel(TilePanel):
             self.state.select(self._layer, j)
 
     def _on_selection_changed(self, layer: int, neuron: int) -> None:
-        if wait_until_seen(self, "selection", self._follow_selection):
+        if out_of_sight(self):  # behind its tab: when it is chosen
+            later(self, "selection", self._follow_selection)
             return
         hidden = 1 <= layer <= len(self.state.net.sizes) - 2
         if hidden and layer != self._layer and self._mosaic.side is not None:
