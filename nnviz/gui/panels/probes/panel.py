@@ -44,6 +44,11 @@ Array = npt.NDArray[Any]
 
 SIDE = probes.SIDE
 
+#: The summary's tooltip once the network has learned since the probe was found.
+EARLIER_WEIGHTS = (
+    "The probe was found with earlier weights; the predictions shown use the network as it is now."
+)
+
 
 @dataclass
 class Probe:
@@ -312,6 +317,7 @@ class ProbesPanel(ProbesLayout):
         self.bars.set_values(before_out, self._after_out)
         if not self._busy:
             self.summary.setText(self._summary(probe, before_k, after_k))
+            self.summary.setToolTip(EARLIER_WEIGHTS if self._weights_moved else "")
 
     def _show_empty(self, before_out: Array) -> None:
         self.after_view.set_empty()
@@ -334,7 +340,7 @@ class ProbesPanel(ProbesLayout):
         else:
             text = f"{probe.text}: <b>now {a_digit(after_k)}</b> instead of {a_digit(before_k)}."
         if self._weights_moved:
-            text += " <i>(Found with earlier weights; the predictions use the live ones.)</i>"
+            text += " <i>(Found with earlier weights.)</i>"  # the rest on hover
         return text
 
     def _update_buttons(self) -> None:
